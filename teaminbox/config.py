@@ -1,0 +1,76 @@
+"""Every configuration key once, with its default and the reason it exists.
+
+Values come, in increasing priority, from these defaults, `instance/config.py`
+and `TEAMINBOX_*` environment variables (`TEAMINBOX_IMAP_HOST=…`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # Signs sessions and CSRF tokens. Must be set in production; the demo
+    # writes a random one into instance/config.py.
+    "SECRET_KEY": None,
+    # SQLAlchemy URL; the embedded default is SQLite (WAL) in instance/.
+    "DATABASE_URL": None,
+    # Redis pub/sub for the event bus when several processes serve the app.
+    "REDIS_URL": None,
+    # The shared mailbox. IMAP_SECURITY is ssl, starttls or none.
+    "IMAP_HOST": "127.0.0.1",
+    "IMAP_PORT": 993,
+    "IMAP_SECURITY": "ssl",
+    "IMAP_USER": "",
+    "IMAP_PASSWORD": "",
+    # Seconds before an IMAP command or connect gives up.
+    "IMAP_TIMEOUT": 30.0,
+    # Connections the app may hold in total (pool plus watchers): servers cap
+    # connections per user and IP (Dovecot: 10, shared with Thunderbird).
+    "IMAP_MAX_CONNECTIONS": 4,
+    # Outgoing mail, same meaning as the IMAP keys.
+    "SMTP_HOST": "127.0.0.1",
+    "SMTP_PORT": 465,
+    "SMTP_SECURITY": "ssl",
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    # Optional: a POP3 server for the "Why not POP" demonstration.
+    "POP3_HOST": None,
+    "POP3_PORT": None,
+    "POP3_SECURITY": None,
+    # Rows per page in a folder listing.
+    "PAGE_SIZE": 50,
+    # Dates are shown in this time zone (the office's).
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    # UI languages offered; the first is the fallback.
+    "LANGUAGES": ["en", "fr"],
+    # Cookies: HttpOnly always, Secure when served over HTTPS (set True then).
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Rate limits storage for Flask-Limiter (memory:// in one process).
+    "RATELIMIT_STORAGE_URI": "memory://",
+    # Uploads and form posts larger than this are refused (bytes).
+    "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
+}
+
+INTEGER_KEYS = ("IMAP_PORT", "SMTP_PORT", "POP3_PORT", "IMAP_MAX_CONNECTIONS", "PAGE_SIZE")
+SECURITY_MODES = ("ssl", "starttls", "none")
+
+
+def check(config: dict[str, Any]) -> None:
+    """Normalise types and refuse a configuration the app cannot run with."""
+    for key in INTEGER_KEYS:
+        if config.get(key) is not None:
+            config[key] = int(config[key])
+    config["IMAP_TIMEOUT"] = float(config["IMAP_TIMEOUT"])
+    for key in ("IMAP_SECURITY", "SMTP_SECURITY"):
+        if config[key] not in SECURITY_MODES:
+            raise ValueError(f"{key} must be one of {', '.join(SECURITY_MODES)}")
+    if config["IMAP_MAX_CONNECTIONS"] < 1:
+        raise ValueError("IMAP_MAX_CONNECTIONS must be at least 1")
+    if not config.get("SECRET_KEY"):
+        raise ValueError(
+            "SECRET_KEY is not set: put it in instance/config.py or TEAMINBOX_SECRET_KEY"
+        )

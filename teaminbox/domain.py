@@ -1,0 +1,157 @@
+"""Value types shared by every layer, and the pure rules about them.
+
+Imports only the standard library, so that any layer may use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+SEEN = "\\Seen"
+ANSWERED = "\\Answered"
+FLAGGED = "\\Flagged"
+DELETED = "\\Deleted"
+DRAFT = "\\Draft"
+
+
+class Role(StrEnum):
+    """What a person is in the office; rights hang off it by default."""
+
+    MANAGER = "manager"
+    STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """One message of the shared mailbox: a folder (decoded name) and a UID."""
+
+    folder: str
+    uid: int
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder as the server lists it, with its decoded name."""
+
+    name: str
+    delimiter: str
+    selectable: bool
+    special_use: str | None = None  # "\\Sent", "\\Trash", … (RFC 6154)
+
+    @property
+    def depth(self) -> int:
+        return self.name.count(self.delimiter) if self.delimiter else 0
+
+    @property
+    def leaf(self) -> str:
+        return self.name.rsplit(self.delimiter, 1)[-1] if self.delimiter else self.name
+
+
+@dataclass(frozen=True)
+class FolderCounts:
+    """How many messages a folder holds, and how many of them are unread."""
+
+    messages: int
+    unseen: int
+
+
+@dataclass(frozen=True)
+class Person:
+    """A sender or recipient, decoded for display."""
+
+    name: str
+    email: str
+
+    @property
+    def display(self) -> str:
+        return self.name or self.email
+
+
+@dataclass(frozen=True)
+class MessageHeader:
+    """What a folder listing shows of one message: headers only, no body."""
+
+    uid: int
+    flags: tuple[str, ...]
+    subject: str
+    sender: Person | None
+    recipients: tuple[Person, ...]
+    date: datetime | None
+    size: int
+    message_id: str
+
+    @property
+    def seen(self) -> bool:
+        return SEEN in self.flags
+
+
+@dataclass(frozen=True)
+class FolderPage:
+    """One page of a folder, newest first."""
+
+    folder: str
+    number: int  # 1-based
+    size: int
+    total: int
+    headers: tuple[MessageHeader, ...]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+@dataclass(frozen=True)
+class BodyPart:
+    """One leaf of a message's MIME tree, as BODYSTRUCTURE describes it.
+
+    `section` is the IMAP part specifier ("1", "2.1") used to fetch it.
+    """
+
+    section: str
+    mime_type: str  # lower case, "text/plain"
+    charset: str | None
+    encoding: str | None  # Content-Transfer-Encoding, lower case
+    size: int  # encoded size in octets
+    content_id: str | None  # without angle brackets
+    filename: str | None
+    disposition: str | None  # "attachment", "inline" or None
+
+    @property
+    def is_attachment(self) -> bool:
+        if self.disposition == "attachment":
+            return True
+        if self.content_id:  # an inline part the HTML refers to by cid:
+            return False
+        return self.filename is not None or not self.mime_type.startswith("text/")
+
+
+@dataclass(frozen=True)
+class MessageContent:
+    """An opened message: its headers, its readable text and its parts."""
+
+    header: MessageHeader
+    cc: tuple[Person, ...]
+    reply_to: tuple[Person, ...]
+    text: str | None
+    html: str | None
+    parts: tuple[BodyPart, ...] = field(default=())
+
+    @property
+    def attachments(self) -> tuple[BodyPart, ...]:
+        return tuple(p for p in self.parts if p.is_attachment)
+
+    def part(self, section: str) -> BodyPart | None:
+        return next((p for p in self.parts if p.section == section), None)
+
+    def part_by_content_id(self, content_id: str) -> BodyPart | None:
+        return next((p for p in self.parts if p.content_id == content_id), None)

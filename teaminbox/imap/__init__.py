@@ -1,0 +1,1 @@
+"""Speaking IMAP to the shared mailbox; the only package that imports imapclient."""

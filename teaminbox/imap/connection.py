@@ -1,0 +1,84 @@
+"""Opening one logged-in IMAP connection to the shared mailbox."""
+
+from __future__ import annotations
+
+import imaplib
+import socket
+import ssl
+from dataclasses import dataclass
+
+from imapclient import IMAPClient
+
+from teaminbox.imap.errors import ImapUnavailable
+
+# A connection failure is one of these: the socket, TLS, or the protocol.
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    socket.timeout,
+    ssl.SSLError,
+    imaplib.IMAP4.abort,
+)
+# What closing an already broken connection may raise.
+CLOSE_ERRORS: tuple[type[BaseException], ...] = (*NETWORK_ERRORS, imaplib.IMAP4.error)
+
+
+@dataclass(frozen=True)
+class ImapSettings:
+    """Where the shared mailbox lives and how to log in to it."""
+
+    host: str
+    port: int
+    security: str  # "ssl", "starttls" or "none"
+    user: str
+    password: str
+    timeout: float = 30.0
+
+    def __repr__(self) -> str:  # never print the password
+        return f"ImapSettings({self.user}@{self.host}:{self.port}, {self.security})"
+
+
+def open_connection(settings: ImapSettings) -> IMAPClient:
+    """Connect, secure the line as configured, and log in.
+
+    Raises ImapUnavailable with a sentence an operator can act on.
+    """
+    try:
+        client = IMAPClient(
+            settings.host,
+            port=settings.port,
+            ssl=settings.security == "ssl",
+            ssl_context=ssl.create_default_context(),
+            timeout=settings.timeout,
+        )
+    except NETWORK_ERRORS as exc:
+        raise ImapUnavailable(
+            f"cannot reach the IMAP server {settings.host}:{settings.port}: {exc}"
+        ) from exc
+    try:
+        if settings.security == "starttls":
+            client.starttls(ssl.create_default_context())
+        client.login(settings.user, settings.password)
+    except imaplib.IMAP4.error as exc:
+        _close_quietly(client)
+        raise ImapUnavailable(
+            f"the IMAP server refused the login of {settings.user}: {exc}"
+        ) from exc
+    except NETWORK_ERRORS as exc:
+        _close_quietly(client)
+        raise ImapUnavailable(f"the IMAP server dropped the connection: {exc}") from exc
+    return client
+
+
+def close_connection(client: IMAPClient) -> None:
+    """Log out politely, and never raise: the connection may already be dead."""
+    try:
+        client.logout()
+    except CLOSE_ERRORS:
+        _close_quietly(client)
+
+
+def _close_quietly(client: IMAPClient) -> None:
+    try:
+        client.shutdown()
+    except CLOSE_ERRORS:
+        pass

@@ -1,0 +1,191 @@
+"""Typed reads and writes on the shared mailbox, over a borrowed connection.
+
+Every function takes a logged-in IMAPClient from the pool and returns the
+app's own value types: no bytes-keyed dicts leave this module.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.response_types import Address, Envelope
+
+from teaminbox.domain import (
+    SEEN,
+    BodyPart,
+    Folder,
+    FolderCounts,
+    FolderPage,
+    MessageContent,
+    MessageHeader,
+    MessageRef,
+    Person,
+)
+from teaminbox.imap.bodystructure import parse_bodystructure
+from teaminbox.imap.errors import FolderNotFound, MessageNotFound
+from teaminbox.mail.content import decode_text, decode_transfer
+from teaminbox.mail.headers import decode_header_value
+
+log = logging.getLogger(__name__)
+
+HEADER_ITEMS = ["ENVELOPE", "FLAGS", "INTERNALDATE", "RFC822.SIZE"]
+SPECIAL_USE = (b"\\Sent", b"\\Trash", b"\\Drafts", b"\\Junk", b"\\Archive", b"\\All", b"\\Flagged")
+# Text parts bigger than this are shown cut; nobody reads 2 MB of text.
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+
+
+def list_folders(client: IMAPClient) -> list[Folder]:
+    """Every folder of the mailbox, names decoded from modified UTF-7."""
+    folders = []
+    for flags, delimiter, name in client.list_folders():
+        special = next((f.decode() for f in flags if f in SPECIAL_USE), None)
+        folders.append(
+            Folder(
+                name=name,
+                delimiter=delimiter.decode() if delimiter else "",
+                selectable=b"\\Noselect" not in flags and b"\\NonExistent" not in flags,
+                special_use=special,
+            )
+        )
+    return folders
+
+
+def count_messages(client: IMAPClient, folders: Sequence[str]) -> dict[str, FolderCounts]:
+    """Total and unread messages per folder, with one STATUS each."""
+    counts = {}
+    for name in folders:
+        status = client.folder_status(name, [b"MESSAGES", b"UNSEEN"])
+        counts[name] = FolderCounts(messages=status[b"MESSAGES"], unseen=status[b"UNSEEN"])
+    return counts
+
+
+def fetch_page(client: IMAPClient, folder: str, number: int, size: int) -> FolderPage:
+    """One page of headers, newest arrival first.
+
+    Uses SORT (RFC 5256) where offered; otherwise UID order, which is the
+    order messages arrived in that folder.
+    """
+    _select(client, folder, readonly=True)
+    if client.has_capability("SORT"):
+        uids = list(client.sort(["REVERSE ARRIVAL"]))
+    else:
+        uids = sorted(client.search(["ALL"]), reverse=True)
+    start = (number - 1) * size
+    wanted = uids[start : start + size]
+    fetched = client.fetch(wanted, HEADER_ITEMS) if wanted else {}
+    headers = tuple(_header(uid, fetched[uid]) for uid in wanted if uid in fetched)
+    return FolderPage(folder=folder, number=number, size=size, total=len(uids), headers=headers)
+
+
+def fetch_message(client: IMAPClient, ref: MessageRef) -> MessageContent:
+    """Headers, structure and readable text of one message, without \\Seen.
+
+    Bodies are fetched with BODY.PEEK and only for the text parts shown;
+    attachments stay on the server until someone downloads them.
+    """
+    _select(client, ref.folder, readonly=True)
+    data = client.fetch([ref.uid], [*HEADER_ITEMS, "BODYSTRUCTURE"]).get(ref.uid)
+    if data is None or b"BODYSTRUCTURE" not in data:
+        raise MessageNotFound(f"no message {ref.uid} in {ref.folder}")
+    parts = parse_bodystructure(data[b"BODYSTRUCTURE"])
+    envelope: Envelope = data[b"ENVELOPE"]
+    return MessageContent(
+        header=_header(ref.uid, data),
+        cc=_people(envelope.cc),
+        reply_to=_people(envelope.reply_to),
+        text=_fetch_text(client, ref, _body_part(parts, "text/plain")),
+        html=_fetch_text(client, ref, _body_part(parts, "text/html")),
+        parts=parts,
+    )
+
+
+def iter_part(
+    client: IMAPClient, ref: MessageRef, part: BodyPart, chunk_size: int = 1024 * 1024
+) -> Iterator[bytes]:
+    """The encoded bytes of one part, a partial FETCH at a time.
+
+    Memory stays at one chunk whatever the size of the attachment.
+    """
+    _select(client, ref.folder, readonly=True)
+    offset = 0
+    while True:
+        chunk = _fetch_section(client, ref, part.section, offset, chunk_size)
+        if chunk:
+            yield chunk
+        if len(chunk) < chunk_size:
+            return
+        offset += len(chunk)
+
+
+def set_seen(client: IMAPClient, ref: MessageRef, seen: bool) -> tuple[str, ...]:
+    """Add or remove \\Seen and return the message's flags afterwards."""
+    _select(client, ref.folder, readonly=False)
+    change = client.add_flags if seen else client.remove_flags
+    result = change([ref.uid], [SEEN])
+    if ref.uid not in result:
+        raise MessageNotFound(f"no message {ref.uid} in {ref.folder}")
+    return _flags(result[ref.uid])
+
+
+def _select(client: IMAPClient, folder: str, readonly: bool) -> None:
+    try:
+        client.select_folder(folder, readonly=readonly)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error as exc:
+        raise FolderNotFound(f"cannot open folder {folder!r}: {exc}") from exc
+
+
+def _body_part(parts: Sequence[BodyPart], mime_type: str) -> BodyPart | None:
+    return next((p for p in parts if p.mime_type == mime_type and not p.is_attachment), None)
+
+
+def _fetch_text(client: IMAPClient, ref: MessageRef, part: BodyPart | None) -> str | None:
+    if part is None:
+        return None
+    raw = _fetch_section(client, ref, part.section, 0, MAX_TEXT_BYTES)
+    return decode_text(decode_transfer(raw, part.encoding), part.charset)
+
+
+def _fetch_section(
+    client: IMAPClient, ref: MessageRef, section: str, offset: int, length: int
+) -> bytes:
+    data = client.fetch([ref.uid], [f"BODY.PEEK[{section}]<{offset}.{length}>"]).get(ref.uid)
+    if data is None:
+        raise MessageNotFound(f"no message {ref.uid} in {ref.folder}")
+    value = next((v for k, v in data.items() if k.startswith(b"BODY[")), None)
+    return value or b""
+
+
+def _header(uid: int, data: dict[bytes, Any]) -> MessageHeader:
+    envelope: Envelope = data[b"ENVELOPE"]
+    senders = _people(envelope.from_)
+    return MessageHeader(
+        uid=uid,
+        flags=_flags(data.get(b"FLAGS", ())),
+        subject=decode_header_value(envelope.subject),
+        sender=senders[0] if senders else None,
+        recipients=_people(envelope.to),
+        date=envelope.date or data.get(b"INTERNALDATE"),
+        size=int(data.get(b"RFC822.SIZE", 0)),
+        message_id=decode_header_value(envelope.message_id),
+    )
+
+
+def _people(addresses: Sequence[Address] | None) -> tuple[Person, ...]:
+    people = []
+    for address in addresses or ():
+        if address.mailbox is None or address.host is None:
+            continue  # the start or end of an RFC 5322 group
+        mailbox = decode_header_value(address.mailbox)
+        host = decode_header_value(address.host)
+        people.append(Person(name=decode_header_value(address.name), email=f"{mailbox}@{host}"))
+    return tuple(people)
+
+
+def _flags(raw: Sequence[bytes | str]) -> tuple[str, ...]:
+    return tuple(f.decode() if isinstance(f, bytes) else f for f in raw)

@@ -1,0 +1,103 @@
+"""A bounded pool of logged-in IMAP connections.
+
+The server caps connections per user and IP (Dovecot: 10, shared with every
+Thunderbird on the office network), so the app never opens more than its
+budget, whatever the number of requests. Connections are borrowed in a
+`with` block and never kept; one that broke is discarded, not returned.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from imapclient import IMAPClient
+
+from teaminbox.imap.connection import CLOSE_ERRORS, NETWORK_ERRORS, close_connection
+from teaminbox.imap.errors import ImapError, ImapUnavailable
+
+log = logging.getLogger(__name__)
+
+# A connection idle longer than this is checked with NOOP before reuse:
+# servers drop idle clients after 30 minutes, NATs sooner.
+STALE_AFTER_SECONDS = 60.0
+
+
+class ConnectionPool:
+    """At most `size` connections, opened lazily, shared by all threads."""
+
+    def __init__(
+        self, connect: Callable[[], IMAPClient], size: int, wait_seconds: float = 30.0
+    ) -> None:
+        self._connect = connect
+        self._slots = threading.BoundedSemaphore(size)
+        self._idle: list[tuple[IMAPClient, float]] = []
+        self._lock = threading.Lock()
+        self._wait_seconds = wait_seconds
+        self.size = size
+
+    @contextmanager
+    def borrow(self) -> Iterator[IMAPClient]:
+        """Lend one connection for the duration of the block.
+
+        Waits for a free slot (up to `wait_seconds`), then reuses an idle
+        connection or opens one. A network failure inside the block discards
+        the connection and re-raises as ImapUnavailable.
+        """
+        if not self._slots.acquire(timeout=self._wait_seconds):
+            raise ImapUnavailable("all IMAP connections are busy; try again in a moment")
+        client: IMAPClient | None = None
+        try:
+            client = self._take_idle() or self._connect()
+            yield client
+        except NETWORK_ERRORS as exc:
+            self._discard(client)
+            client = None
+            raise ImapUnavailable(f"the IMAP connection broke: {exc}") from exc
+        except (imaplib.IMAP4.error, ImapError):
+            raise  # the server said NO or BAD: the connection is still usable
+        except BaseException:
+            # Anything else (a bug, a generator closed mid-command) may have
+            # left the connection in the middle of a command.
+            self._discard(client)
+            client = None
+            raise
+        finally:
+            if client is not None:
+                with self._lock:
+                    self._idle.append((client, time.monotonic()))
+            self._slots.release()
+
+    def close(self) -> None:
+        """Log out every idle connection (borrowed ones close when returned)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for client, _ in idle:
+            close_connection(client)
+
+    def _take_idle(self) -> IMAPClient | None:
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                client, since = self._idle.pop()
+            if time.monotonic() - since < STALE_AFTER_SECONDS or _still_alive(client):
+                return client
+            self._discard(client)
+
+    def _discard(self, client: IMAPClient | None) -> None:
+        if client is not None:
+            log.info("discarding a broken IMAP connection")
+            close_connection(client)
+
+
+def _still_alive(client: IMAPClient) -> bool:
+    try:
+        client.noop()
+    except CLOSE_ERRORS:
+        return False
+    return True

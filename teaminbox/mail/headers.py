@@ -1,0 +1,138 @@
+"""Decoding header values: RFC 2047 encoded words, raw 8-bit text, address lists.
+
+Headers arrive as bytes from IMAP (ENVELOPE, BODY[HEADER]) or as str from the
+email package; both are accepted. Nothing here raises on malformed input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from email.utils import getaddresses
+
+from teaminbox.mail.content import decode_text
+
+# charset, optional RFC 2231 language, encoding, text. Encoded text should not
+# hold spaces, but some mailers put them there unencoded.
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+?)\?([QqBb])\?(.*?)\?=")
+_BASE64_JUNK = re.compile(r"[^A-Za-z0-9+/]")
+_SURROGATE_ESCAPES = re.compile("[\udc80-\udcff]")
+# Controls are dropped, except those that separate words, which become spaces.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_SEPARATORS = re.compile("[\t\n\r\x85\u2028\u2029]")
+# Bidirectional overrides and isolates reorder what follows them: a subject or
+# file name could show "exe.pdf" for "fdp.exe".
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_LOOSE_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
+
+
+def decode_header_value(raw: bytes | str | None) -> str:
+    """Decode a header value to display text: "" for None, never raising.
+
+    Raw 8-bit bytes are read as UTF-8, else windows-1252. Encoded words are
+    decoded in their charset (adjacent ones of the same charset together, so a
+    character split across two words survives; an unknown charset or broken
+    base64 falls back as `decode_text` does). Folding and runs of whitespace
+    become single spaces; control and bidi-override characters are removed.
+    """
+    if raw is None:
+        return ""
+    text = _unfold(_as_text(raw))
+    return _clean(_decode_encoded_words(text))
+
+
+def _as_text(raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        if not _SURROGATE_ESCAPES.search(raw):
+            return raw
+        # 8-bit bytes the email package kept as surrogate escapes.
+        raw = raw.encode("utf-8", errors="surrogateescape")
+    return decode_text(raw, None)
+
+
+def _unfold(text: str) -> str:
+    return re.sub(r"\r?\n(?=[ \t])", "", text)
+
+
+def _decode_encoded_words(text: str) -> str:
+    pieces: list[str] = []
+    pending: list[tuple[str, bytes]] = []  # decoded words waiting to be joined
+    position = 0
+    for match in _ENCODED_WORD.finditer(text):
+        between = text[position : match.start()]
+        if between.strip() or not pending:
+            _flush(pending, pieces)
+            pieces.append(between)
+        charset = match.group(1).split("*", 1)[0].lower()
+        word = _decode_word(match.group(2), match.group(3))
+        if pending and pending[-1][0] == charset:
+            pending[-1] = (charset, pending[-1][1] + word)
+        else:
+            _flush(pending, pieces)
+            pending.append((charset, word))
+        position = match.end()
+    _flush(pending, pieces)
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _flush(pending: list[tuple[str, bytes]], pieces: list[str]) -> None:
+    for charset, data in pending:
+        pieces.append(decode_text(data, charset))
+    pending.clear()
+
+
+def _decode_word(encoding: str, encoded: str) -> bytes:
+    data = encoded.encode("utf-8", errors="replace")
+    if encoding in "Qq":
+        return binascii.a2b_qp(data, header=True)
+    letters = _BASE64_JUNK.sub("", encoded)
+    if len(letters) % 4 == 1:
+        letters = letters[:-1]
+    try:
+        return base64.b64decode(letters + "=" * (-len(letters) % 4))
+    except binascii.Error:
+        return data
+
+
+def _clean(text: str) -> str:
+    text = _SEPARATORS.sub(" ", text)
+    text = _BIDI_CONTROLS.sub("", _CONTROLS.sub("", text))
+    return " ".join(text.split())
+
+
+@dataclass(frozen=True)
+class Address:
+    """A mailbox from an address header; `name` is "" when the header gave none."""
+
+    name: str
+    email: str
+
+    @property
+    def display(self) -> str:
+        """What to show for this address: the name, else the email."""
+        return self.name or self.email
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+
+def parse_address_list(raw: bytes | str | None) -> list[Address]:
+    """The mailboxes of a From/To/Cc/Reply-To value, names decoded; never raising.
+
+    Groups are flattened, entries without an address are skipped, and when the
+    value cannot be parsed at all the things that look like addresses are kept.
+    """
+    if raw is None:
+        return []
+    text = _clean(_unfold(_as_text(raw)))
+    addresses: list[Address] = []
+    for name, email in getaddresses([text]):
+        email = _clean(email)
+        if email:
+            addresses.append(Address(decode_header_value(name), email))
+    if not addresses:
+        addresses = [Address("", email) for email in _LOOSE_ADDRESS.findall(text)]
+    return addresses

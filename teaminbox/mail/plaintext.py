@@ -1,0 +1,59 @@
+"""Showing a text/plain body as HTML: escaped, with links and quoted lines marked."""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+# Only http(s) and www. are linked: the scheme of a link is never taken from the text.
+_URL = re.compile(r"(?<![\w.@/])(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)
+_TRAILING = ".,;:!?'*"
+_PAIRS = {")": "(", "]": "[", "}": "{"}
+_LINK = '<a href="{href}" rel="noopener noreferrer nofollow" target="_blank">{text}</a>'
+
+
+def render_plain_text(text: str) -> Markup:
+    """Escape `text` and link its http(s) and `www.` URLs.
+
+    Newlines stay newlines (show the result with `white-space: pre-wrap`);
+    lines starting with `>` are wrapped in `<span class="quote">`. Punctuation
+    ending a sentence or closing a parenthesis stays outside the link.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    rendered: list[str] = []
+    for line in lines:
+        html = _link_urls(line)
+        rendered.append(f'<span class="quote">{html}</span>' if line.startswith(">") else html)
+    return Markup("\n".join(rendered))  # noqa: S704 - every piece is escaped above
+
+
+def _link_urls(line: str) -> str:
+    parts: list[str] = []
+    position = 0
+    for match in _URL.finditer(line):
+        url = _trim(match.group())
+        if not _has_host(url):
+            continue
+        parts.append(str(escape(line[position : match.start()])))
+        href = url if "://" in url[:8] else "https://" + url
+        parts.append(_LINK.format(href=escape(href), text=escape(url)))
+        position = match.start() + len(url)
+    parts.append(str(escape(line[position:])))
+    return "".join(parts)
+
+
+def _trim(url: str) -> str:
+    """Drop trailing punctuation and closers that have no opener inside the URL."""
+    while url:
+        last = url[-1]
+        if last in _TRAILING or (last in _PAIRS and url.count(last) > url.count(_PAIRS[last])):
+            url = url[:-1]
+        else:
+            return url
+    return url
+
+
+def _has_host(url: str) -> bool:
+    rest = url.split("://", 1)[1] if "://" in url[:8] else url[4:]
+    return bool(rest) and rest[0].isalnum()

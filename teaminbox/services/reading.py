@@ -1,0 +1,77 @@
+"""Reading the shared mailbox: the folder tree, a page of a folder, a message.
+
+Each function borrows one pooled connection for as short as it can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from teaminbox.domain import BodyPart, Folder, FolderCounts, FolderPage, MessageContent, MessageRef
+from teaminbox.imap import mailstore
+from teaminbox.imap.errors import MessageNotFound
+from teaminbox.imap.pool import ConnectionPool
+
+
+@dataclass(frozen=True)
+class FolderEntry:
+    """A folder as the tree shows it: where it sits, and its counts."""
+
+    folder: Folder
+    counts: FolderCounts | None  # None for a \Noselect parent
+
+
+# INBOX first, then the special folders in the order people expect them.
+_SPECIAL_ORDER = ["\\Drafts", "\\Sent", "\\Archive", "\\Junk", "\\Trash"]
+
+
+def folder_tree(pool: ConnectionPool) -> list[FolderEntry]:
+    """Every folder with its counts: INBOX, the special folders, then the
+    others by name, each followed by its children."""
+    with pool.borrow() as client:
+        folders = mailstore.list_folders(client)
+        counts = mailstore.count_messages(client, [f.name for f in folders if f.selectable])
+    special = {f.name: f.special_use for f in folders}
+
+    def order(folder: Folder) -> tuple[int, str]:
+        top = folder.name.split(folder.delimiter)[0] if folder.delimiter else folder.name
+        use = special.get(top)
+        if top.upper() == "INBOX":
+            rank = 0
+        elif use in _SPECIAL_ORDER:
+            rank = 1 + _SPECIAL_ORDER.index(use)
+        else:
+            rank = 10
+        return rank, folder.name.casefold()
+
+    return [FolderEntry(f, counts.get(f.name)) for f in sorted(folders, key=order)]
+
+
+def folder_page(pool: ConnectionPool, folder: str, number: int, size: int) -> FolderPage:
+    with pool.borrow() as client:
+        return mailstore.fetch_page(client, folder, max(1, number), size)
+
+
+def open_message(pool: ConnectionPool, ref: MessageRef) -> MessageContent:
+    """The message as the reader shows it; opening it never marks it read."""
+    with pool.borrow() as client:
+        return mailstore.fetch_message(client, ref)
+
+
+def find_part(message: MessageContent, section: str) -> BodyPart:
+    part = message.part(section)
+    if part is None:
+        raise MessageNotFound(f"message {message.header.uid} has no part {section}")
+    return part
+
+
+def stream_part(pool: ConnectionPool, ref: MessageRef, part: BodyPart) -> Iterator[bytes]:
+    """The encoded bytes of a part, holding one connection while it streams."""
+    with pool.borrow() as client:
+        yield from mailstore.iter_part(client, ref, part)
+
+
+def mark_seen(pool: ConnectionPool, ref: MessageRef, seen: bool) -> tuple[str, ...]:
+    with pool.borrow() as client:
+        return mailstore.set_seen(client, ref, seen)

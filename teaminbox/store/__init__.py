@@ -1,0 +1,1 @@
+"""Persistence: the database engine, the session lifecycle, models and queries."""

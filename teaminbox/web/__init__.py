@@ -1,0 +1,1 @@
+"""The web layer: blueprints, forms and template glue. Thin: it calls services."""

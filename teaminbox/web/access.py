@@ -1,0 +1,43 @@
+"""What a request may reach: its database session and the IMAP pool.
+
+The session is opened on first use, committed by the view that changes
+something, and closed when the request ends.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+from sqlalchemy.orm import Session
+
+from teaminbox.imap.pool import ConnectionPool
+from teaminbox.store.db import Database
+
+DATABASE = "teaminbox.database"
+IMAP_POOL = "teaminbox.imap_pool"
+
+
+def database() -> Database:
+    db: Database = current_app.extensions[DATABASE]
+    return db
+
+
+def db_session() -> Session:
+    if "db_session" not in g:
+        g.db_session = database().session()
+    session: Session = g.db_session
+    return session
+
+
+def imap_pool() -> ConnectionPool:
+    pool: ConnectionPool = current_app.extensions[IMAP_POOL]
+    return pool
+
+
+def close_db_session(_error: BaseException | None = None) -> None:
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    app.teardown_appcontext(close_db_session)

@@ -1,0 +1,88 @@
+"""The only place where failures become HTTP answers, in the user's language."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from teaminbox.imap.errors import FolderNotFound, ImapUnavailable, MessageNotFound
+from teaminbox.web.extensions import htmx
+
+log = logging.getLogger(__name__)
+
+
+def _page(status: int, title: str, text: str) -> ResponseReturnValue:
+    template = "errors/_error.html" if htmx else "errors/error.html"
+    return render_template(template, status=status, title=title, text=text), status
+
+
+def folder_not_found(_error: FolderNotFound) -> ResponseReturnValue:
+    return _page(404, _("Folder not found"), _("This folder does not exist."))
+
+
+def message_not_found(_error: MessageNotFound) -> ResponseReturnValue:
+    return _page(
+        404,
+        _("Message not found"),
+        _("This message is no longer in this folder: someone may have moved or deleted it."),
+    )
+
+
+def imap_unavailable(error: ImapUnavailable) -> ResponseReturnValue:
+    log.warning("IMAP unavailable: %s", error)
+    return _page(
+        503,
+        _("Mail server unavailable"),
+        _(
+            "The mail server cannot be reached right now. Nothing was changed; "
+            "please try again in a moment."
+        ),
+    )
+
+
+def csrf_error(_error: CSRFError) -> ResponseReturnValue:
+    return _page(
+        400,
+        _("Form expired"),
+        _("This form has expired or did not come from TeamInbox. Reload the page and try again."),
+    )
+
+
+def http_error(error: HTTPException) -> ResponseReturnValue:
+    status = error.code or 500
+    titles = {
+        400: (_("Bad request"), _("The request could not be understood.")),
+        403: (_("Not allowed"), _("You do not have the right to do this.")),
+        404: (_("Not found"), _("There is nothing at this address.")),
+        405: (_("Not allowed"), _("This address does not accept this kind of request.")),
+        413: (_("Too large"), _("What you sent is larger than TeamInbox accepts.")),
+        429: (
+            _("Too many attempts"),
+            _("Too many attempts in a short time. Please wait a minute and try again."),
+        ),
+    }
+    title, text = titles.get(status, (_("Error"), _("Something went wrong.")))
+    return _page(status, title, text)
+
+
+def unexpected_error(error: Exception) -> ResponseReturnValue:
+    log.exception("unexpected error", exc_info=error)
+    return _page(
+        500,
+        _("Error"),
+        _("Something went wrong on our side. Nothing was changed; please try again."),
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(FolderNotFound, folder_not_found)
+    app.register_error_handler(MessageNotFound, message_not_found)
+    app.register_error_handler(ImapUnavailable, imap_unavailable)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)

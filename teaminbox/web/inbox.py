@@ -1,0 +1,78 @@
+"""The folder tree, a folder's pages and the message reader."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from teaminbox.domain import MessageRef
+from teaminbox.mail.plaintext import render_plain_text
+from teaminbox.services import reading
+from teaminbox.web.access import imap_pool
+from teaminbox.web.extensions import htmx
+from teaminbox.web.htmx import render_page_or_partial
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/")
+@login_required
+def index() -> ResponseReturnValue:
+    return redirect(url_for("inbox.folder", folder="INBOX"))
+
+
+@bp.get("/folders/<path:folder>")
+@login_required
+def folder(folder: str) -> ResponseReturnValue:
+    number = request.args.get("page", 1, type=int) or 1
+    page = reading.folder_page(imap_pool(), folder, number, current_app.config["PAGE_SIZE"])
+    if number > page.pages:
+        abort(404)
+    return render_page_or_partial(
+        "inbox/folder.html",
+        "inbox/_message_list.html",
+        "message-list",
+        tree=_tree_unless_partial("message-list"),
+        page=page,
+        current_folder=folder,
+    )
+
+
+@bp.get("/folders/<path:folder>/messages/<int:uid>")
+@login_required
+def message(folder: str, uid: int) -> ResponseReturnValue:
+    ref = MessageRef(folder, uid)
+    content = reading.open_message(imap_pool(), ref)
+    text = render_plain_text(content.text) if content.text is not None else None
+    return render_page_or_partial(
+        "inbox/message.html",
+        "inbox/_message.html",
+        "main",
+        tree=_tree_unless_partial("main"),
+        message=content,
+        ref=ref,
+        text=text,
+        current_folder=folder,
+    )
+
+
+@bp.post("/folders/<path:folder>/messages/<int:uid>/seen")
+@login_required
+def set_seen(folder: str, uid: int) -> ResponseReturnValue:
+    """Mark read (seen=1) or unread (seen=0): an explicit STORE, never a side
+    effect of opening a message."""
+    ref = MessageRef(folder, uid)
+    seen = request.form.get("seen") == "1"
+    reading.mark_seen(imap_pool(), ref, seen)
+    if htmx:
+        content = reading.open_message(imap_pool(), ref)
+        return render_template("inbox/_seen_button.html", message=content, ref=ref)
+    return redirect(url_for("inbox.message", folder=folder, uid=uid))
+
+
+def _tree_unless_partial(target: str) -> list[reading.FolderEntry] | None:
+    """The folder tree, which a partial swap of `target` does not need."""
+    if htmx and htmx.target == target:
+        return None
+    return reading.folder_tree(imap_pool())
