@@ -324,13 +324,14 @@ def _greets(host: str, port: int) -> bool:
 def _refuses(host: str, port: int) -> bool:
     """True once nothing listens on host:port any more."""
     try:
-        with socket.create_connection((host, port), timeout=0.5) as conn:
-            # Read the greeting: a connection reset before the server spoke
-            # can hold up a Dovecot shutdown for five seconds.
-            conn.recv(64)
-            return False
+        conn = socket.create_connection((host, port), timeout=0.5)
     except OSError:
         return True
+    with conn, contextlib.suppress(OSError):
+        # Read the greeting: a connection reset before the server spoke
+        # can hold up a Dovecot shutdown for five seconds.
+        conn.recv(64)
+    return False
 
 
 def _free_port() -> int:

@@ -9,7 +9,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import cast
 
 import pytest
 
@@ -26,7 +25,8 @@ def messages() -> list[SeedMessage]:
 
 
 def parse(raw: bytes) -> EmailMessage:
-    return cast(EmailMessage, email.message_from_bytes(raw, policy=email.policy.default))
+    message: EmailMessage = email.message_from_bytes(raw, policy=email.policy.default)
+    return message
 
 
 def test_same_now_and_seed_give_the_same_bytes(messages: list[SeedMessage]) -> None:
