@@ -50,8 +50,11 @@ def demo(host: str, port: int) -> None:
     try:
         use_demo_server(server)
         added = seed_office_mailbox(server, datetime.now(UTC))
-        click.echo(f"Mailbox {server.user}: {added} messages added" if added
-                   else f"Mailbox {server.user}: already seeded")
+        click.echo(
+            f"Mailbox {server.user}: {added} messages added"
+            if added
+            else f"Mailbox {server.user}: already seeded"
+        )
         migrate.upgrade(database())
         _create_demo_users()
         _print_welcome(server, host, port)
@@ -66,9 +69,14 @@ def use_demo_server(server: DovecotServer) -> None:
     """Point the running app at the private Dovecot instead of the configured one."""
     config = current_app.config
     config.update(
-        IMAP_HOST=server.host, IMAP_PORT=server.imap_port, IMAP_SECURITY="none",
-        IMAP_USER=server.user, IMAP_PASSWORD=server.password,
-        POP3_HOST=server.host, POP3_PORT=server.pop3_port, POP3_SECURITY="none",
+        IMAP_HOST=server.host,
+        IMAP_PORT=server.imap_port,
+        IMAP_SECURITY="none",
+        IMAP_USER=server.user,
+        IMAP_PASSWORD=server.password,
+        POP3_HOST=server.host,
+        POP3_PORT=server.pop3_port,
+        POP3_SECURITY="none",
     )
     current_app.extensions[IMAP_POOL] = build_imap_pool(config)
 

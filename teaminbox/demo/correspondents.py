@@ -6,7 +6,6 @@ telephone numbers come from the ranges ARCEP reserves for fiction.
 """
 
 # French typography (en dashes, curly quotes) is part of the demo's realism.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
@@ -57,6 +56,8 @@ STAFF = (
     ("Julien Moreau", "Gérant"),
     ("Karim Benali", "Chef de chantier"),
 )
+# Copied on answers to complaints: he goes and looks.
+SITE_MANAGER = Party("Karim Benali", "k.benali@office.test")
 
 CUSTOMERS = (
     Party(

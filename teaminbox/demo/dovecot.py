@@ -172,9 +172,11 @@ def start_dovecot(
 def stop_dovecot(target: DovecotServer | Path, *, purge: bool = False) -> None:
     """Stop the Dovecot running under a root, if any, and wait until it is gone.
 
-    SIGTERM to the master, then SIGKILL to its whole process group if it is
-    still there after STOP_TIMEOUT seconds. Returns once the master has
-    exited and its ports refuse connections. Does nothing when no server is
+    SIGTERM to the master, then SIGKILL to its whole process group if any
+    of it is still there after STOP_TIMEOUT seconds. Returns once every
+    process of the server (the master and the imap/pop3 processes serving
+    open connections, which outlive the master for a moment) has exited and
+    its ports refuse connections. Does nothing when no server is
     running. With `purge`, also deletes the private /tmp directory, if one
     was needed, including any mail kept there (never anything under root).
     """
@@ -185,12 +187,12 @@ def stop_dovecot(target: DovecotServer | Path, *, purge: bool = False) -> None:
     pid = _read_pid(base_dir / "master.pid")
     if pid is not None and _is_dovecot(pid):
         os.kill(pid, signal.SIGTERM)
-        if not _wait_until(lambda: not _is_dovecot(pid), deadline):
+        # The master is a session leader (it daemonises with setsid): its
+        # group holds the login and mail processes that share its sockets.
+        if not _wait_until(lambda: not _group_alive(pid), deadline):
             with contextlib.suppress(ProcessLookupError):
-                # The master is a session leader (it daemonises with setsid):
-                # its group holds the login processes that share its sockets.
                 os.killpg(pid, signal.SIGKILL)
-            _wait_until(lambda: not _is_dovecot(pid), time.monotonic() + STOP_TIMEOUT)
+            _wait_until(lambda: not _group_alive(pid), time.monotonic() + STOP_TIMEOUT)
         if layout is not None:
             for port in (layout.imap_port, layout.pop3_port):
                 _wait_until(partial(_refuses, HOST, port), deadline)
@@ -243,8 +245,8 @@ def _write_files(server: DovecotServer, layout: _Layout, *, pop3_lock_session: b
     passwd_file.chmod(0o640)
     if as_root:
         os.chown(passwd_file, 0, grp.getgrnam(internal_group).gr_gid)
-        for path in (server.mail_dir, *server.mail_dir.rglob("*")):
-            os.chown(path, mail_uid, mail_gid, follow_symlinks=False)
+        # Dovecot creates everything below as the mail user.
+        os.chown(server.mail_dir, mail_uid, mail_gid)
     server.mail_dir.chmod(0o700)
 
     values = {
@@ -348,6 +350,20 @@ def _read_pid(pid_file: Path) -> int | None:
         return None
 
 
+def _group_alive(pgid: int) -> bool:
+    """True while any process of group `pgid` runs (zombies have exited)."""
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            stat_line = stat_file.read_text()
+        except OSError:
+            continue
+        # "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses.
+        fields = stat_line[stat_line.rfind(")") + 2 :].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
 def _is_dovecot(pid: int) -> bool:
     """True if `pid` is a live (not zombie) Dovecot master process."""
     try:
@@ -378,3 +394,26 @@ def _log_tail(server: DovecotServer, lines: int = 20) -> str:
             if text:
                 parts.append(f"--- {path} ---\n" + "\n".join(text.splitlines()[-lines:]))
     return "\n".join(parts) or "(no log written)"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m teaminbox.demo.dovecot start|stop ROOT`: for trying things by hand."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m teaminbox.demo.dovecot")
+    parser.add_argument("action", choices=("start", "stop"))
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--imap-port", type=int, default=0)
+    parser.add_argument("--pop3-port", type=int, default=0)
+    parser.add_argument("--purge", action="store_true", help="stop: also delete /tmp files")
+    args = parser.parse_args(argv)
+    if args.action == "stop":
+        stop_dovecot(args.root, purge=args.purge)
+        return
+    server = start_dovecot(args.root, imap_port=args.imap_port, pop3_port=args.pop3_port)
+    print(f"IMAP {server.host}:{server.imap_port}  POP3 {server.host}:{server.pop3_port}")
+    print(f"user {server.user}  password {server.password}  log {server.log_file}")
+
+
+if __name__ == "__main__":
+    main()

@@ -6,7 +6,6 @@ global one the `email` package would use.
 """
 
 # French typography (en dashes, curly quotes) is part of the demo's realism.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
@@ -93,11 +92,11 @@ def render_letter(letter: Letter, envelope: Envelope, rng: random.Random) -> byt
     _set_envelope(msg, envelope)
     for name, value in letter.extra_headers:
         msg[name] = value
-    # Most mail programs send non-ASCII text quoted-printable; some send 8bit.
-    cte = "8bit" if rng.random() < 0.2 else "quoted-printable"
-    msg.set_content(letter.text, cte=cte)
+    prefer_8bit = rng.random() < 0.2
+    msg.set_content(letter.text, cte=_transfer_encoding(letter.text, prefer_8bit))
     if letter.html is not None:
-        msg.add_alternative(letter.html, subtype="html", cte=cte)
+        html_cte = _transfer_encoding(letter.html, prefer_8bit)
+        msg.add_alternative(letter.html, subtype="html", cte=html_cte)
         if letter.inline_image is not None:
             image = letter.inline_image
             html_part = msg.get_body(preferencelist=("html",))
@@ -115,6 +114,15 @@ def render_letter(letter: Letter, envelope: Envelope, rng: random.Random) -> byt
         msg.add_attachment(attachment.data, maintype, subtype, filename=attachment.filename)
     _fix_boundaries(msg, rng)
     return msg.as_bytes(policy=_SMTP_DEFAULT)
+
+
+def _transfer_encoding(text: str, prefer_8bit: bool) -> str:
+    """7bit for short-lined ASCII; else quoted-printable, as most mail programs
+    send, or 8bit for some; never a line over RFC 5322's 998 bytes."""
+    short = all(len(line.encode()) <= 998 for line in text.splitlines())
+    if short and text.isascii():
+        return "7bit"
+    return "8bit" if short and prefer_8bit else "quoted-printable"
 
 
 # What an ISO-8859-1 mail program would do with characters it lacks.

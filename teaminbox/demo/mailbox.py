@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from teaminbox.demo import newsletters, stories, suppliers
+from teaminbox.demo import customers, newsletters, office, suppliers
 from teaminbox.demo.correspondents import (
     BATINEWS,
     BUSINESS_CUSTOMERS,
@@ -25,9 +25,9 @@ from teaminbox.demo.correspondents import (
     SALON,
     Party,
 )
+from teaminbox.demo.customers import JOBS
 from teaminbox.demo.dovecot import DovecotServer
 from teaminbox.demo.letters import Envelope, Letter, references_for, render_letter
-from teaminbox.demo.stories import JOBS
 from teaminbox.imap.append import seed_folders
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -176,6 +176,10 @@ class _MailboxWriter:
             if draft.envelope is envelope and draft.folder != "Sent":
                 draft.flags |= {SEEN, ANSWERED}
 
+    def add_flag(self, flag: str) -> None:
+        """Add a flag to the message filed last."""
+        self.drafts[-1].flags.add(flag)
+
     def _message_id(self, sender: Party, when: datetime) -> str:
         domain = sender.address.rpartition("@")[2]
         while True:
@@ -197,7 +201,7 @@ class _MailboxWriter:
         """The office answers `letter` (a day or so later) with probability `odds`."""
         when = self.later(envelope.date, 0.5, 28)
         if when < self.now and self.rng.random() < odds:
-            reply = stories.office_reply(self.rng, letter, envelope, when, kind)
+            reply = office.office_reply(self.rng, letter, envelope, when, kind)
             self.add(reply, when, "Sent", parent=envelope)
             self.answered(envelope)
 
@@ -205,7 +209,7 @@ class _MailboxWriter:
         for _ in range(count):
             customer = self.rng.choice(CUSTOMERS + BUSINESS_CUSTOMERS)
             via_form = customer.lang == "fr" and self.rng.random() < 0.25
-            letter = stories.quote_request(
+            letter = customers.quote_request(
                 self.rng, customer, self.rng.choice(JOBS), via_form=via_form
             )
             envelope = self.receive(letter, self.moment(0, 90, _RECENT))
@@ -213,7 +217,7 @@ class _MailboxWriter:
 
     def _appointments(self, count: int) -> None:
         for _ in range(count):
-            letter = stories.appointment_request(self.rng, self._customer())
+            letter = customers.appointment_request(self.rng, self._customer())
             envelope = self.receive(letter, self.moment(0, 90, _RECENT))
             self._reply(letter, envelope, "appointment", 0.45)
 
@@ -221,13 +225,13 @@ class _MailboxWriter:
         # Old ISO-8859-1 mail programs here send plain text only.
         modern = [c for c in CUSTOMERS if not c.latin1]
         for serial in range(1, count + 1):
-            letter = stories.photo_message(self.rng, self.rng.choice(modern), serial)
+            letter = customers.photo_message(self.rng, self.rng.choice(modern), serial)
             self.receive(letter, self.moment(0, 80, _RECENT))
 
     def _complaints(self, count: int) -> None:
         for index in range(count):
             customer = self.rng.choice([c for c in CUSTOMERS if c.lang == "fr"])
-            letter = stories.complaint(self.rng, customer, index + 1)
+            letter = customers.complaint(self.rng, customer, index + 1)
             when = self.moment(0, 3) if index < 2 else self.moment(4, 85)
             # The newest are still waiting in INBOX; older ones have been filed.
             envelope = self.receive(letter, when, "INBOX" if index < 2 else "Réclamations")
@@ -262,7 +266,7 @@ class _MailboxWriter:
             customer = self.rng.choice(CUSTOMERS + BUSINESS_CUSTOMERS)
             number = f"FA-{self.now.year}-{180 + n * 3:04d}"
             when = self.moment(n * 90 / count, (n + 1) * 90 / count)
-            letter = stories.office_invoice(self.rng, customer, self.rng.choice(JOBS), number)
+            letter = office.office_invoice(self.rng, customer, self.rng.choice(JOBS), number)
             self.add(letter, when, "Sent")
 
     def _newsletters(self) -> None:
@@ -303,32 +307,32 @@ class _MailboxWriter:
         self._complaint_thread(by_name["James O'Connor"], 0, 16)
         self._complaint_thread(by_name["Gérard Mercier"], 2, 30)
         sarah = by_name["Sarah Thompson"]
-        letter = stories.appointment_request(self.rng, sarah)
+        letter = customers.appointment_request(self.rng, sarah)
         opening = self.receive(letter, self.moment(5, 6), "INBOX")
         self._exchange(letter, opening, "appointment", "INBOX")
 
     def _quote_thread(
-        self, customer: Party, job: stories.Job, days_ago: float, folder: str
+        self, customer: Party, job: customers.Job, days_ago: float, folder: str
     ) -> None:
         """Request, visit proposed, visit accepted, quote sent, quote signed."""
-        letter = stories.quote_request(self.rng, customer, job, via_form=False)
+        letter = customers.quote_request(self.rng, customer, job, via_form=False)
         envelope = self.receive(letter, self.moment(days_ago, days_ago + 1), folder)
         reply, reply_env = self._exchange(letter, envelope, "quote", folder)
         when = self.later(reply_env.date, 48, 120)
         if when >= self.now:
             return
         number = f"D{when.year}-{self.rng.randint(100, 400):04d}"
-        quote = stories.office_quote(self.rng, customer, job, number, (reply, reply_env))
+        quote = office.office_quote(self.rng, customer, job, number, (reply, reply_env))
         quote_env = self.add(quote, when, "Sent", parent=reply_env)
         self.answered(reply_env)
         when = self.later(when, 20, 70)
         if when < self.now:
-            accept = stories.customer_followup(self.rng, customer, quote, quote_env, accept=True)
+            accept = customers.customer_followup(self.rng, customer, quote, quote_env, accept=True)
             self.receive(accept, when, folder)
             self.add_flag(FLAGGED)
 
     def _complaint_thread(self, customer: Party, index: int, days_ago: float) -> None:
-        letter = stories.complaint(self.rng, customer, index)
+        letter = customers.complaint(self.rng, customer, index)
         envelope = self.receive(letter, self.moment(days_ago, days_ago + 1), "Réclamations")
         self.add_flag(FLAGGED)
         self._exchange(letter, envelope, "complaint", "Réclamations")
@@ -338,19 +342,18 @@ class _MailboxWriter:
     ) -> tuple[Letter, Envelope]:
         """The office proposes a date and the customer takes it; returns the last message."""
         when = self.later(envelope.date, 1, 6)
-        reply = stories.office_reply(self.rng, letter, envelope, when, kind)
+        if when >= self.now:
+            return letter, envelope
+        reply = office.office_reply(self.rng, letter, envelope, when, kind)
         reply_env = self.add(reply, when, "Sent", parent=envelope)
         self.answered(envelope)
         when = self.later(when, 2, 20)
         if when >= self.now:
             return reply, reply_env
         customer = reply.recipient
-        answer = stories.customer_followup(self.rng, customer, reply, reply_env, accept=False)
+        answer = customers.customer_followup(self.rng, customer, reply, reply_env, accept=False)
         answer_env = self.receive(answer, when, folder)
         return answer, answer_env
-
-    def add_flag(self, flag: str) -> None:
-        self.drafts[-1].flags.add(flag)
 
 
 # How strongly everyday mail favours recent days (see _MailboxWriter.moment).

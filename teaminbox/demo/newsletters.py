@@ -6,17 +6,16 @@ sanitising and remote-content blocking have something to do.
 """
 
 # French typography (en dashes, curly quotes) is part of the demo's realism.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 
 from teaminbox.demo.correspondents import BATINEWS, DISTRI_PLOMB, MAG_ARTISAN, OFFICE, Company
 from teaminbox.demo.letters import Letter
-from teaminbox.demo.stories import euros, fr_day
+from teaminbox.demo.wording import euros, fr_day
 
 ARTICLES = (
     ("Rénovation énergétique : ce qui change pour les aides",
@@ -58,8 +57,9 @@ def newsletter(rng: random.Random, company: Company, when: datetime, issue: int)
         subject = f"{company.name} n° {issue} – {rng.choice(ARTICLES)[0]}"
         content_html, content_text = _articles(rng, base)
     else:
-        subject = f"Invitation : {company.name}, le {fr_day(when)} au Parc des expositions"
-        content_html, content_text = _invitation(when, base)
+        fair = when + timedelta(days=23)
+        subject = f"Invitation : {company.name}, le {fr_day(fair)} au Parc des expositions"
+        content_html, content_text = _invitation(fair, base)
     unsubscribe = f"{base}/desinscription?u={token}"
     html = (
         '<!DOCTYPE html><html><head><meta charset="utf-8"><title>'
@@ -142,17 +142,17 @@ def _promotions(rng: random.Random, base: str) -> tuple[str, str]:
     return html, text + f"\n\nToutes les offres : {base}/promos"
 
 
-def _invitation(when: datetime, base: str) -> tuple[str, str]:
+def _invitation(fair: datetime, base: str) -> tuple[str, str]:
     html = (
         '<h1 style="font-size:24px;color:#2e7d32">Salon Habitat &amp; Rénovation</h1>'
-        f'<p style="font-size:15px">Retrouvez 180 exposants le <b>{fr_day(when)}</b> au Parc '
+        f'<p style="font-size:15px">Retrouvez 180 exposants le <b>{fr_day(fair)}</b> au Parc '
         "des expositions d'Orléans. Entrée gratuite pour les professionnels sur "
         "présentation de ce badge.</p>"
         f'<p><a href="{base}/badge?utm_source=newsletter" style="background:#2e7d32;'
         'color:#fff;padding:10px 16px;text-decoration:none">Télécharger mon badge</a></p>'
     )
     text = (
-        f"Retrouvez 180 exposants le {fr_day(when)} au Parc des expositions d'Orléans.\n"
+        f"Retrouvez 180 exposants le {fr_day(fair)} au Parc des expositions d'Orléans.\n"
         f"Badge gratuit : {base}/badge"
     )
     return html, text

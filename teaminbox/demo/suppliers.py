@@ -1,12 +1,11 @@
 """What suppliers, the bank, the accountant and spammers send Atelier Moreau."""
 
 # French typography (en dashes, curly quotes) is part of the demo's realism.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from teaminbox.demo.attachments import simple_pdf
 from teaminbox.demo.correspondents import (
@@ -26,7 +25,8 @@ from teaminbox.demo.correspondents import (
     Company,
 )
 from teaminbox.demo.letters import Attachment, Letter
-from teaminbox.demo.stories import MONTHS_FR, TERMS_OF_SALE, euros, fr_day
+from teaminbox.demo.office import TERMS_OF_SALE
+from teaminbox.demo.wording import MONTHS_FR, business_day_after, euros, fr_day
 
 PRODUCTS = (
     ("MT-220", "Mitigeur thermostatique douche", 89.90),
@@ -127,7 +127,7 @@ def shipping_notice(rng: random.Random, when: datetime) -> Letter:
     text = (
         f"Bonjour,\n\nVotre commande {order} a été expédiée ce jour.\n\n{text_rows}\n\n"
         f"Suivi du colis : https://suivi.distriplomb.example.com/colis/{tracking}\n"
-        f"Livraison prévue : {fr_day(when)} (J+1 ouvré)\n\nLe service logistique\n"
+        f"Livraison prévue : {fr_day(business_day_after(when, 1))}\n\nLe service logistique\n"
         "Distri-Plomb Centre"
     )
     html_rows = "".join(
@@ -178,12 +178,13 @@ def supplier_notice(rng: random.Random, when: datetime) -> Letter:
         subject = "Rupture temporaire : mitigeur thermostatique réf. MT-220"
         said = (
             "Le mitigeur thermostatique MT-220 de votre commande est en rupture chez le "
-            f"fabricant. Réapprovisionnement prévu le {fr_day(when)} en huit. Nous pouvons vous "
-            "proposer le modèle MT-240 au même prix. Merci de nous dire ce que vous préférez."
+            f"fabricant. Réapprovisionnement prévu le {fr_day(when + timedelta(days=8))}. "
+            "Nous pouvons vous proposer le modèle MT-240 au même prix. Merci de nous dire ce "
+            "que vous préférez."
         )
     elif choice == 3:
         company, sender = LOCAMAT, "reservations"
-        start = f"{fr_day(when)}"
+        start = fr_day(business_day_after(when, 2))
         subject = f"Votre réservation n° {order} : carotteuse et aspirateur de chantier"
         said = (
             f"Nous confirmons la location d'une carotteuse diamant et d'un aspirateur de "
@@ -202,9 +203,10 @@ def supplier_notice(rng: random.Random, when: datetime) -> Letter:
         company, sender = MATERIAUX_GIRARD, "livraisons"
         subject = "Livraison chantier – créneau confirmé"
         said = (
-            f"Votre livraison (bon n° {order}) est confirmée pour le {fr_day(when)} entre 8 h et "
-            "10 h : 12 sacs de colle C2, 6 sacs de ragréage, 1 palette de plaques de plâtre "
-            "hydrofuges. Merci de prévoir un accès pour le camion-grue."
+            f"Votre livraison (bon n° {order}) est confirmée pour le "
+            f"{fr_day(business_day_after(when, 1))} entre 8 h et 10 h : 12 sacs de colle C2, "
+            "6 sacs de ragréage, 1 palette de plaques de plâtre hydrofuges. Merci de prévoir "
+            "un accès pour le camion-grue."
         )
     else:
         company, sender = CARRELAGES, "magasin"
@@ -219,11 +221,12 @@ def supplier_notice(rng: random.Random, when: datetime) -> Letter:
 
 def admin_notice(rng: random.Random, when: datetime) -> Letter:
     """The bank, the accountant, the insurer or the town hall."""
-    month = MONTHS_FR[(when.month - 2) % 12]
+    month = MONTHS_FR[(when.month - 2) % 12]  # last month
+    of_month = f"d'{month}" if month[0] in "aeiou" else f"de {month}"
     choice = rng.randrange(4)
     if choice == 0:
         text = (
-            f"Bonjour,\n\nVotre relevé de compte professionnel du mois de {month} est "
+            f"Bonjour,\n\nVotre relevé de compte professionnel du mois {of_month} est "
             "disponible dans votre espace client : https://pro.banque-exemple.example.com/releves"
             "\n\nPour votre sécurité, nous ne vous demanderons jamais vos codes par e-mail.\n\n"
             "Banque Exemple Pro"
@@ -231,7 +234,7 @@ def admin_notice(rng: random.Random, when: datetime) -> Letter:
         html = (
             '<html><body style="font-family:Georgia,serif;color:#222">'
             '<table width="560" style="border:1px solid #ccd"><tr><td style="padding:20px">'
-            f"<p>Bonjour,</p><p>Votre relevé de compte du mois de <b>{month}</b> est "
+            f"<p>Bonjour,</p><p>Votre relevé de compte du mois <b>{of_month}</b> est "
             'disponible.</p><p><a href="https://pro.banque-exemple.example.com/releves" '
             'style="background:#1a4d8f;color:#fff;padding:8px 14px;text-decoration:none">'
             "Consulter mon relevé</a></p>"
@@ -241,13 +244,13 @@ def admin_notice(rng: random.Random, when: datetime) -> Letter:
         return Letter(
             BANK.party("ne-pas-repondre", "Banque Exemple Pro"),
             OFFICE,
-            f"Votre relevé de compte de {month} est disponible",
+            f"Votre relevé de compte {of_month} est disponible",
             text,
             html=html,
         )
     if choice == 1:
         text = (
-            f"Bonjour Monsieur Moreau,\n\nPour établir la déclaration de TVA de {month}, il "
+            f"Bonjour Monsieur Moreau,\n\nPour établir la déclaration de TVA {of_month}, il "
             "nous manque encore :\n\n- les factures d'achat Distri-Plomb de la fin du mois ;\n"
             "- le justificatif de la location LocaMat ;\n- deux factures clients (chantiers "
             "Olivet et Saint-Jean-de-Braye).\n\nVous pouvez les déposer sur "
@@ -257,7 +260,7 @@ def admin_notice(rng: random.Random, when: datetime) -> Letter:
         return Letter(
             COMPTABLE.party("claire.renaud", "Claire Renaud"),
             OFFICE,
-            f"Pièces manquantes pour la TVA de {month}",
+            f"Pièces manquantes pour la TVA {of_month}",
             text,
         )
     if choice == 2:
@@ -283,8 +286,9 @@ def admin_notice(rng: random.Random, when: datetime) -> Letter:
     street = rng.choice(("rue Bannier", "rue de Bourgogne", "rue Jeanne-d'Arc"))
     text = (
         f"Madame, Monsieur,\n\nVotre demande d'occupation du domaine public pour une benne "
-        f"de chantier {street}, du {fr_day(when)} pour cinq jours, est accordée. L'arrêté "
-        "doit être affiché sur la benne pendant toute la durée de l'occupation.\n\n"
+        f"de chantier {street}, du {fr_day(business_day_after(when, 5))} pour cinq jours, "
+        "est accordée. L'arrêté doit être affiché sur la benne pendant toute la durée "
+        "de l'occupation.\n\n"
         "Service voirie\nMairie d'Orléans"
     )
     return Letter(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import socket
 import ssl
@@ -78,7 +79,5 @@ def close_connection(client: IMAPClient) -> None:
 
 
 def _close_quietly(client: IMAPClient) -> None:
-    try:
+    with contextlib.suppress(CLOSE_ERRORS):
         client.shutdown()
-    except CLOSE_ERRORS:
-        pass

@@ -13,6 +13,8 @@ import re
 
 _BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]")
 _BASE64_PADDING = re.compile(rb"=+")
+# Some codecs (utf-7) can produce lone surrogates, which no page can encode.
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 # Labels mail uses for a charset while meaning its common superset (as the
 # WHATWG Encoding standard does for web pages); `us-ascii` is often 8-bit UTF-8.
@@ -87,7 +89,7 @@ def decode_text(payload: bytes, charset: str | None) -> str:
     Tries the declared charset (read as its usual superset: latin-1 as
     windows-1252, us-ascii as UTF-8, gb2312 as gb18030…), then UTF-8 with any
     bytes that are not UTF-8 read as windows-1252. A UTF-8 byte order mark and
-    NUL characters are removed.
+    NUL characters are removed, lone surrogates replaced by U+FFFD.
     """
     codec = _codec_for(charset)
     text: str | None = None
@@ -98,7 +100,7 @@ def decode_text(payload: bytes, charset: str | None) -> str:
             text = None
     if text is None:
         text = payload.decode("utf-8", errors=_FALLBACK_ERRORS)
-    return text.removeprefix("\ufeff").replace("\x00", "")
+    return _SURROGATES.sub("\ufffd", text.removeprefix("\ufeff").replace("\x00", ""))
 
 
 def _codec_for(charset: str | None) -> str | None:

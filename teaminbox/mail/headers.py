@@ -19,6 +19,7 @@ from teaminbox.mail.content import decode_text
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+?)\?([QqBb])\?(.*?)\?=")
 _BASE64_JUNK = re.compile(r"[^A-Za-z0-9+/]")
 _SURROGATE_ESCAPES = re.compile("[\udc80-\udcff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 # Controls are dropped, except those that separate words, which become spaces.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _SEPARATORS = re.compile("[\t\n\r\x85\u2028\u2029]")
@@ -44,12 +45,15 @@ def decode_header_value(raw: bytes | str | None) -> str:
 
 
 def _as_text(raw: bytes | str) -> str:
-    if isinstance(raw, str):
-        if not _SURROGATE_ESCAPES.search(raw):
-            return raw
+    if isinstance(raw, bytes):
+        return decode_text(raw, None)
+    if _SURROGATE_ESCAPES.search(raw):
         # 8-bit bytes the email package kept as surrogate escapes.
-        raw = raw.encode("utf-8", errors="surrogateescape")
-    return decode_text(raw, None)
+        try:
+            return decode_text(raw.encode("utf-8", errors="surrogateescape"), None)
+        except UnicodeEncodeError:
+            pass
+    return _SURROGATES.sub("\ufffd", raw)
 
 
 def _unfold(text: str) -> str:
@@ -57,31 +61,31 @@ def _unfold(text: str) -> str:
 
 
 def _decode_encoded_words(text: str) -> str:
+    """Decode the encoded words in `text`.
+
+    Whitespace between two encoded words is dropped (RFC 2047, 6.2) and
+    adjacent words in one charset are decoded together.
+    """
     pieces: list[str] = []
-    pending: list[tuple[str, bytes]] = []  # decoded words waiting to be joined
+    run: tuple[str, bytes] | None = None  # adjacent words in one charset, still bytes
     position = 0
     for match in _ENCODED_WORD.finditer(text):
         between = text[position : match.start()]
-        if between.strip() or not pending:
-            _flush(pending, pieces)
-            pieces.append(between)
         charset = match.group(1).split("*", 1)[0].lower()
         word = _decode_word(match.group(2), match.group(3))
-        if pending and pending[-1][0] == charset:
-            pending[-1] = (charset, pending[-1][1] + word)
+        if run is not None and run[0] == charset and not between.strip():
+            run = (charset, run[1] + word)
         else:
-            _flush(pending, pieces)
-            pending.append((charset, word))
+            if run is not None:
+                pieces.append(decode_text(run[1], run[0]))
+            if run is None or between.strip():
+                pieces.append(between)
+            run = (charset, word)
         position = match.end()
-    _flush(pending, pieces)
+    if run is not None:
+        pieces.append(decode_text(run[1], run[0]))
     pieces.append(text[position:])
     return "".join(pieces)
-
-
-def _flush(pending: list[tuple[str, bytes]], pieces: list[str]) -> None:
-    for charset, data in pending:
-        pieces.append(decode_text(data, charset))
-    pending.clear()
 
 
 def _decode_word(encoding: str, encoded: str) -> bytes:

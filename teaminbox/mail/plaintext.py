@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 _URL = re.compile(r"(?<![\w.@/])(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)
 _TRAILING = ".,;:!?'*"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _LINK = '<a href="{href}" rel="noopener noreferrer nofollow" target="_blank">{text}</a>'
 
 
@@ -18,8 +19,10 @@ def render_plain_text(text: str) -> Markup:
 
     Newlines stay newlines (show the result with `white-space: pre-wrap`);
     lines starting with `>` are wrapped in `<span class="quote">`. Punctuation
-    ending a sentence or closing a parenthesis stays outside the link.
+    ending a sentence or closing a parenthesis stays outside the link. NUL
+    characters are dropped and lone surrogates replaced by U+FFFD.
     """
+    text = _SURROGATES.sub("\ufffd", text.replace("\x00", ""))
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     rendered: list[str] = []
     for line in lines:

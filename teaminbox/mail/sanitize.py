@@ -7,20 +7,25 @@ with `MAIL_FRAME_CSP_*`, but `sanitize_html` is meant to be safe on its own:
   the tags and attributes listed here; scripts, event handlers, frames,
   objects, forms, `<meta>`, `<base>`, `<link>`, `srcset`, SVG and MathML go;
 - every URL attribute goes through `teaminbox.mail.urls`: links keep only
-  http(s), mailto:, tel: and #anchors and open in a new tab without referrer;
-  images and backgrounds keep cid: (rewritten by the caller's `cid_url`),
+  http(s), mailto: and tel: and open in a new tab without referrer; images
+  and backgrounds keep cid: (rewritten by the caller's `cid_url`),
   PNG/GIF/JPEG/WebP data: URLs and, only when allowed, remote URLs;
 - `style` attributes and `<style>` blocks are rebuilt by
-  `teaminbox.mail.styles` with the same URL rules.
+  `teaminbox.mail.styles` with the same URL rules; a `<style>` element that
+  cannot be found again in nh3's output makes the whole message lose its
+  `<style>` elements rather than keep one unsanitised.
 
-Relies on nh3 >= 0.2.17 behaviour checked by the tests: `attribute_filter` is
-called after nh3's own scheme check and its result is not checked again; a
-`<style>` element's text is serialised raw and cannot contain `</style>`.
+Relies on nh3 behaviour that the tests check (written against nh3 0.3.8):
+nh3 checks URL schemes before calling `attribute_filter` and does not check
+its result again; the filter is also called for attributes of elements nh3
+then removes; a `<style>` element's text is serialised raw, never holding
+`</style>`, and attribute values and text have `<` escaped.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,6 +93,7 @@ _LINK_REL = "noopener noreferrer nofollow"
 _URL_SCHEMES = {"http", "https", "mailto", "tel", "cid", "data"}
 _STYLE_MARKER = "data-teaminbox-style"
 _SET_BY_NH3 = frozenset({"target", "rel", _STYLE_MARKER})
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _allowed_attributes() -> dict[str, set[str]]:
@@ -118,26 +124,46 @@ def sanitize_html(
     Content-ID (no `cid:`, no angle brackets, URL-unquoted), or None to drop the
     reference. Remote images, backgrounds, fonts and stylesheets are removed and
     counted in `blocked_remote` unless `allow_remote` (then the count is 0).
+    `cid_url` should not raise: inside an HTML attribute nh3 would swallow the
+    error (dropping the attribute, reporting it to `sys.unraisablehook`).
     """
+    html = _SURROGATES.sub("\ufffd", html)  # nh3 takes only encodable text
     gate = ResourceGate(allow_remote=allow_remote, cid_url=cid_url)
     # A per-call secret marks the <style> elements nh3 kept, so that no text
     # of the message can pose as one.
-    marker = secrets.token_hex(16)
-    cleaned = nh3.clean(
+    secret = secrets.token_hex(16)
+    cleaned = _run_nh3(html, gate, style_marker=secret)
+    body = _clean_style_elements(cleaned, f'<style {_STYLE_MARKER}="{secret}">', gate)
+    if secret in body:
+        # A style element did not look as expected and was left as it was:
+        # never show its CSS unsanitised; start again without style elements.
+        gate = ResourceGate(allow_remote=allow_remote, cid_url=cid_url)
+        body = _run_nh3(html, gate, style_marker=None)
+    return SanitizedHtml(html=body, blocked_remote=gate.blocked)
+
+
+def _run_nh3(html: str, gate: ResourceGate, *, style_marker: str | None) -> str:
+    """nh3 with this module's lists.
+
+    `<style>` elements are kept, marked with `style_marker`, for
+    `_clean_style_elements` to clean; with None they go with their content.
+    """
+    tags, clean_content = _TAGS, _CLEAN_CONTENT_TAGS
+    set_attributes = {"a": {"target": "_blank"}}
+    if style_marker is None:
+        tags, clean_content = tags - {"style"}, clean_content | {"style"}
+    else:
+        set_attributes["style"] = {_STYLE_MARKER: style_marker}
+    return nh3.clean(
         html,
-        tags=set(_TAGS),
-        clean_content_tags=set(_CLEAN_CONTENT_TAGS),
+        tags=set(tags),
+        clean_content_tags=set(clean_content),
         attributes=_ATTRIBUTES,
         attribute_filter=_AttributeFilter(gate),
         link_rel=_LINK_REL,
-        set_tag_attribute_values={
-            "a": {"target": "_blank"},
-            "style": {_STYLE_MARKER: marker},
-        },
+        set_tag_attribute_values=set_attributes,
         url_schemes=set(_URL_SCHEMES),
     )
-    body = _clean_style_elements(cleaned, f'<style {_STYLE_MARKER}="{marker}">', gate)
-    return SanitizedHtml(html=body, blocked_remote=gate.blocked)
 
 
 class _AttributeFilter:
@@ -155,6 +181,8 @@ class _AttributeFilter:
     def __call__(self, tag: str, attribute: str, value: str) -> str | None:
         if tag not in _TAGS:
             return None
+        if tag == "style":  # only the marker, so that the element is found again
+            return value if attribute == _STYLE_MARKER else None
         if attribute not in _ATTRIBUTES["*"] and attribute not in _ATTRIBUTES.get(tag, ()):
             return value if attribute in _SET_BY_NH3 else None
         if attribute in _RESOURCE_ATTRIBUTES:

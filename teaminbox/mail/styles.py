@@ -1,9 +1,9 @@
 """Sanitising the CSS of mail: `style` attributes and `<style>` blocks.
 
-The CSS is parsed with `teaminbox.mail.css` and written back from what was
-checked, never copied from the input, so escapes (`u\\rl(`), comments inside
-words (`ur/**/l`), odd quoting and unterminated constructs cannot smuggle
-anything past the checks. The rules:
+The CSS is parsed with `teaminbox.mail.css` and written back by
+`teaminbox.mail.css_writer` from what was checked, never copied from the
+input, so escapes (`u\\rl(`), comments inside words (`ur/**/l`), odd quoting
+and unterminated constructs cannot smuggle anything past the checks. The rules:
 
 - a declaration is kept only if its property is a plain identifier and its
   value uses no function outside `_VALUE_FUNCTIONS`: `expression()`,
@@ -28,16 +28,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeGuard
 
-from teaminbox.mail.css import (
-    MAX_DEPTH,
-    Block,
-    Function,
-    Node,
-    Token,
-    UnsafeCss,
-    parse_component_values,
-    serialize,
-)
+from teaminbox.mail.css import Block, Function, Node, Token, parse_component_values
+from teaminbox.mail.css_writer import MAX_DEPTH, UnsafeCss, serialize
 from teaminbox.mail.urls import ResourceGate, UrlKind, classify_url
 
 _VALUE_FUNCTIONS = frozenset(

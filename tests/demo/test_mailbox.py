@@ -51,6 +51,7 @@ def test_every_message_parses_without_defects(messages: list[SeedMessage]) -> No
             for name, value in part.items():
                 assert not getattr(value, "defects", ()), (name, value)
         assert message.raw.count(b"\n") == message.raw.count(b"\r\n")
+        assert max(len(line) for line in message.raw.split(b"\r\n")) <= 998
 
 
 def test_dates_ids_and_threads(messages: list[SeedMessage]) -> None:
@@ -96,6 +97,7 @@ def test_the_promised_variety(messages: list[SeedMessage]) -> None:
     assert any(b"From: =?iso-8859-1?q?H=E9l=E8ne_Lef=E8vre?=" in raw for raw in raws)
     assert any(b"=?utf-8?" in raw for raw in raws)
     assert any(p["Reply-To"] for p in parsed)
+    assert any(p["Cc"] for p in parsed)
     assert any(b"https://tracker.example.net/open.gif?id=" in p.as_bytes() for p in parsed)
     types = Counter(part.get_content_type() for p in parsed for part in p.walk())
     assert types["multipart/related"] >= 1

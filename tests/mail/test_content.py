@@ -64,6 +64,7 @@ def test_decode_transfer(payload: bytes, encoding: str | None, expected: bytes) 
         (b"a\x00b", "utf-8", "ab"),
         (b"a\x00b", None, "ab"),
         (b"", "utf-8", ""),
+        (b"+2AA-", "utf-7", "\ufffd"),
     ],
 )
 def test_decode_text(payload: bytes, charset: str | None, expected: str) -> None:

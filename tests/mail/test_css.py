@@ -1,19 +1,11 @@
-"""The CSS tokenizer reads like a browser; the serializer writes back what it read."""
+"""css and css_writer: CSS is read like a browser reads it and written back unchanged."""
 
 from __future__ import annotations
 
 import pytest
 
-from teaminbox.mail.css import (
-    Block,
-    Function,
-    Token,
-    UnsafeCss,
-    escape_ident,
-    parse_component_values,
-    serialize,
-    tokenize,
-)
+from teaminbox.mail.css import Block, Function, Token, parse_component_values, tokenize
+from teaminbox.mail.css_writer import UnsafeCss, escape_ident, serialize
 
 
 @pytest.mark.parametrize(

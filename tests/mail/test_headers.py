@@ -33,6 +33,7 @@ from teaminbox.mail.headers import Address, decode_header_value, parse_address_l
         (b"Caf\xe9 cr\xe8me", "Café crème"),
         (b"=?utf-8?Q?caf=C3=A9?= \xe9", "café é"),
         ("Caf\udce9", "Café"),
+        ("lone \ud800 surrogate \udce9", "lone \ufffd surrogate \ufffd"),
         ("Subject\r\n folded\r\n\tthree times", "Subject folded three times"),
         ("  lots   of\tspace  ", "lots of space"),
         ("bell\x07 nul\x00 del\x7f", "bell nul del"),

@@ -41,6 +41,7 @@ def link(href: str, text: str | None = None) -> str:
         ("> cité\n>> re-cité\nréponse", '<span class="quote">&gt; cité</span>\n<span class="quote">&gt;&gt; re-cité</span>\nréponse'),
         ("> voir https://example.com", f'<span class="quote">&gt; voir {link("https://example.com")}</span>'),
         (" > not a quote", " &gt; not a quote"),
+        ("nul\x00 and lone \ud800", "nul and lone \ufffd"),
     ],
 )  # fmt: skip
 def test_render_plain_text(text: str, expected: str) -> None:

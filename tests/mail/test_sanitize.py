@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import nh3
 import pytest
 
+from teaminbox.mail import sanitize
 from teaminbox.mail.sanitize import (
     MAIL_FRAME_CSP_BLOCKED,
     MAIL_FRAME_CSP_REMOTE,
@@ -73,6 +74,8 @@ HOSTILE = [
     ("<style>p{color:red}</style x><script>alert(1)</script>", ["script", "alert"], "<style>p{color:red}</style>"),
     ("<style>a{}</style><style>/* </style> <img src=x onerror=alert(1)> */</style>", ["onerror"], "*/"),
     ("<style>x{width:expression(alert(1))}</style>", ["expression", "alert"], ""),
+    ('<style class="c" media="screen">p{background:url(https://evil.example/)}</style>', ["evil", "class", "media"], ""),
+    ('<style id="s" style="color:red">p{color:red}</style>', ['id="s"', "style="], "<style>p{color:red}</style>"),
     ("<style>@namespace url(http://evil.example); @charset 'x';</style>", ["namespace", "evil", "charset"], ""),
     ('<table background="http://evil.example/bg.png"><tr><td>t</td></tr></table>', ["evil", "background"], "<td>t</td>"),
     ('<table><tr><td background="//evil.example/bg.png">t</td></tr></table>', ["evil", "background"], "<td>t</td>"),
@@ -276,6 +279,10 @@ def test_an_ordinary_newsletter_keeps_its_tables_and_styles(kept: str) -> None:
     assert result.blocked_remote == 0
 
 
+def test_lone_surrogates_do_not_break_sanitising() -> None:
+    assert clean("<p>a\ud800b</p>").html == "<p>a\ufffdb</p>"
+
+
 def test_the_result_is_a_body_fragment() -> None:
     result = clean(NEWSLETTER).html
     for absent in ("<html", "<head", "<body", "<title", "Lettre</", "<meta", "doctype"):
@@ -288,6 +295,19 @@ def test_a_style_element_cannot_be_forged_by_the_message() -> None:
     assert "evil" not in result.html
     assert "data-teaminbox-style" not in result.html
     assert result.blocked_remote == 1
+
+
+def test_a_style_element_left_unprocessed_means_no_style_elements_at_all(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def miss_everything(html: str, opening: str, gate: object) -> str:
+        return html
+
+    monkeypatch.setattr(sanitize, "_clean_style_elements", miss_everything)
+    result = clean(
+        '<style>p{background:url(https://evil.example/)}</style><p style="color:red">x</p>'
+    )
+    assert result.html == '<p style="color:red">x</p>'
 
 
 @pytest.mark.parametrize(
@@ -349,6 +369,7 @@ PIECES = [
     '<img src="https://evil.example/i">', "expression(alert(1))", "\\", '"', "'", ";", "}", "{",
     "<p>", "text", "&lt;", "<base href=https://evil.example/>", "<meta http-equiv=refresh>",
     "<style>p{color:red}", "i{background:url(cid:x)}", "</style>", "color:red;", '<p style="',
+    "<style class=x>", '<style media="all">', "<a href=https://ok.example/>", "</a>",
 ]  # fmt: skip
 
 

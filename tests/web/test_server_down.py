@@ -51,8 +51,9 @@ def test_server_down_gets_a_clear_503_then_recovers(
     french = own_client.get("/folders/INBOX", headers={"Accept-Language": "fr"})
     assert "Le serveur de messagerie est injoignable" in french.get_data(as_text=True)
 
-    start_dovecot(own_dovecot.root, imap_port=own_dovecot.imap_port,
-                  pop3_port=own_dovecot.pop3_port)
+    start_dovecot(
+        own_dovecot.root, imap_port=own_dovecot.imap_port, pop3_port=own_dovecot.pop3_port
+    )
     assert own_client.get("/folders/INBOX").status_code == 200
 
 
