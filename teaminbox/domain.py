@@ -150,8 +150,5 @@ class MessageContent:
     def attachments(self) -> tuple[BodyPart, ...]:
         return tuple(p for p in self.parts if p.is_attachment)
 
-    def part(self, section: str) -> BodyPart | None:
-        return next((p for p in self.parts if p.section == section), None)
-
     def part_by_content_id(self, content_id: str) -> BodyPart | None:
         return next((p for p in self.parts if p.content_id == content_id), None)

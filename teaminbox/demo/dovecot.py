@@ -36,6 +36,8 @@ from functools import partial
 from pathlib import Path
 from string import Template
 
+from teaminbox.imap.connection import ImapSettings
+
 HOST = "127.0.0.1"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
@@ -67,6 +69,11 @@ class DovecotServer:
     password: str
     base_dir: Path
     mail_dir: Path
+
+    @property
+    def imap_settings(self) -> ImapSettings:
+        """How to log in to this server's IMAP (plain text: loopback only)."""
+        return ImapSettings(self.host, self.imap_port, "none", self.user, self.password)
 
     @property
     def config_file(self) -> Path:

@@ -68,7 +68,7 @@ def seed_office_mailbox(server: DovecotServer, now: datetime) -> int:
     batches: dict[str, list[tuple[bytes, Sequence[str], datetime]]] = {f: [] for f in FOLDERS}
     for message in office_mailbox(now):
         batches[message.folder].append((message.raw, message.flags, message.internaldate))
-    return seed_folders(server.host, server.imap_port, server.user, server.password, batches)
+    return seed_folders(server.imap_settings, batches)
 
 
 @dataclass

@@ -13,6 +13,8 @@ from datetime import datetime
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
+from teaminbox.imap.connection import ImapSettings, close_connection, open_connection
+
 log = logging.getLogger(__name__)
 
 # One MULTIAPPEND command carries this many messages: large enough to
@@ -73,24 +75,15 @@ def append_messages(client: IMAPClient, folder: str, messages: Sequence[Appendab
             raise IMAPClientError(f"MULTIAPPEND to {folder!r} refused: {typ} {data!r}")
 
 
-def seed_folders(
-    host: str,
-    port: int,
-    user: str,
-    password: str,
-    batches: Mapping[str, Sequence[Appendable]],
-) -> int:
+def seed_folders(settings: ImapSettings, batches: Mapping[str, Sequence[Appendable]]) -> int:
     """Fill an empty mailbox: create each folder of `batches` and append its messages.
 
-    Connects in plain text without TLS (for a local test server only), logs
-    in, and logs out at the end. Does nothing and returns 0 if INBOX already
-    holds messages, so that seeding twice does not duplicate anything;
-    otherwise returns the number of messages appended. Needs MULTIAPPEND to
-    be fast (see append_messages).
+    Does nothing and returns 0 if INBOX already holds messages, so that
+    seeding twice does not duplicate anything; otherwise returns the number
+    of messages appended. Needs MULTIAPPEND to be fast (see append_messages).
     """
-    client = IMAPClient(host, port=port, ssl=False, timeout=60)
+    client = open_connection(settings)
     try:
-        client.login(user, password)
         inbox = client.folder_status("INBOX", [b"MESSAGES"])
         if inbox[b"MESSAGES"]:
             return 0
@@ -101,10 +94,7 @@ def seed_folders(
             appended += len(messages)
         return appended
     finally:
-        try:
-            client.logout()
-        except (IMAPClientError, OSError):
-            client.shutdown()
+        close_connection(client)
 
 
 def _hierarchy_delimiter(client: IMAPClient) -> str:

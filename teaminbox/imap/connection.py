@@ -79,5 +79,5 @@ def close_connection(client: IMAPClient) -> None:
 
 
 def _close_quietly(client: IMAPClient) -> None:
-    with contextlib.suppress(CLOSE_ERRORS):
+    with contextlib.suppress(*CLOSE_ERRORS):
         client.shutdown()

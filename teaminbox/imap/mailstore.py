@@ -103,6 +103,15 @@ def fetch_message(client: IMAPClient, ref: MessageRef) -> MessageContent:
     )
 
 
+def fetch_structure(client: IMAPClient, ref: MessageRef) -> tuple[BodyPart, ...]:
+    """The MIME leaves of one message, from its BODYSTRUCTURE alone."""
+    _select(client, ref.folder, readonly=True)
+    data = client.fetch([ref.uid], ["BODYSTRUCTURE"]).get(ref.uid)
+    if data is None or b"BODYSTRUCTURE" not in data:
+        raise MessageNotFound(f"no message {ref.uid} in {ref.folder}")
+    return parse_bodystructure(data[b"BODYSTRUCTURE"])
+
+
 def iter_part(
     client: IMAPClient, ref: MessageRef, part: BodyPart, chunk_size: int = 1024 * 1024
 ) -> Iterator[bytes]:

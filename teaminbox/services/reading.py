@@ -59,10 +59,13 @@ def open_message(pool: ConnectionPool, ref: MessageRef) -> MessageContent:
         return mailstore.fetch_message(client, ref)
 
 
-def find_part(message: MessageContent, section: str) -> BodyPart:
-    part = message.part(section)
+def find_part(pool: ConnectionPool, ref: MessageRef, section: str) -> BodyPart:
+    """One part of a message, from its structure alone (no body is fetched)."""
+    with pool.borrow() as client:
+        parts = mailstore.fetch_structure(client, ref)
+    part = next((p for p in parts if p.section == section), None)
     if part is None:
-        raise MessageNotFound(f"message {message.header.uid} has no part {section}")
+        raise MessageNotFound(f"message {ref.uid} in {ref.folder} has no part {section}")
     return part
 
 

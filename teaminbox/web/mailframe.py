@@ -66,8 +66,7 @@ def body(folder: str, uid: int) -> ResponseReturnValue:
 def attachment(folder: str, uid: int, section: str) -> ResponseReturnValue:
     """Download one part; streamed, so a 20 MB file never sits in memory."""
     ref = MessageRef(folder, uid)
-    content = reading.open_message(imap_pool(), ref)
-    part = reading.find_part(content, section)
+    part = reading.find_part(imap_pool(), ref, section)
     filename = safe_filename(part.filename, fallback=f"attachment-{uid}-{section}")
     chunks = decode_stream(reading.stream_part(imap_pool(), ref, part), part.encoding)
     # Never rendered by the browser: a download, whatever the sender claims.
