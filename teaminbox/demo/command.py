@@ -6,7 +6,9 @@ Running it again reuses the mailbox and the users it made the first time.
 
 from __future__ import annotations
 
+import signal
 import socket
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -47,6 +49,8 @@ def demo(host: str, port: int) -> None:
         pop3_port=_free_or_any(DEMO_POP3_PORT),
         pop3_lock_session=True,
     )
+    # A `kill` stops the demo as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         use_demo_server(server)
         added = seed_office_mailbox(server, datetime.now(UTC))
