@@ -12,13 +12,17 @@ from collections.abc import Callable
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.orm import Session
 
 from teaminbox.domain import Role
+from teaminbox.rights import RightsError, format_rights
 from teaminbox.services import accounts
+from teaminbox.services.reading import folder_list
+from teaminbox.services.rights import RightsView, set_grant
 from teaminbox.store import migrate
-from teaminbox.web.access import database
+from teaminbox.store.users import find_user
+from teaminbox.web.access import database, imap_pool
 
 db_cli = AppGroup("db", help="The database schema.")
 user_cli = AppGroup("user", help="The people who log in.")
@@ -72,6 +76,49 @@ def user_delete(username: str) -> None:
     _run_account_change(lambda s: accounts.delete_user(s, username), f"deleted {username}")
 
 
+@click.command("grant")
+@with_appcontext
+@click.argument("words", nargs=-1, metavar="[USER] FOLDER RIGHTS")
+@click.option("--role", type=ROLES, help="Grant to a role's default instead of a user.")
+def grant(words: tuple[str, ...], role: str | None) -> None:
+    """Give RIGHTS on FOLDER (a name, NAME/* or *) to USER, or with --role
+    to a role. RIGHTS are RFC 4314 letters (lrswitekxa) and the word assign;
+    an empty string "" denies."""
+    if len(words) != (2 if role else 3):
+        raise click.UsageError("give USER FOLDER RIGHTS, or --role ROLE FOLDER RIGHTS")
+    subject = None if role else words[0]
+    folder, rights_text = words[-2:]
+    with database().session() as session:
+        try:
+            row = set_grant(
+                session,
+                None,
+                folder,
+                rights_text,
+                username=subject,
+                role=Role(role) if role else None,
+            )
+            session.commit()
+        except RightsError as exc:
+            raise click.ClickException(str(exc)) from exc
+    who = f"role {role}" if role else subject
+    click.echo(f"{who} on {folder}: {row.rights or '(deny)'}")
+
+
+@click.command("rights")
+@with_appcontext
+@click.argument("username")
+def rights_command(username: str) -> None:
+    """Print a user's effective rights on every folder of the mailbox."""
+    with database().session() as session:
+        user = find_user(session, username)
+        if user is None:
+            raise click.ClickException(f"there is no user {username}")
+        view = RightsView.load(session, user)
+    for entry in folder_list(imap_pool()):
+        click.echo(f"{entry.name}\t{format_rights(view.on(entry.name)) or '-'}")
+
+
 def read_new_password() -> str:
     if sys.stdin.isatty():
         value: str = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -95,6 +142,8 @@ def _run_account_change(change: Callable[[Session], object], done: str) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(grant)
+    app.cli.add_command(rights_command)
     from teaminbox.demo.command import demo
 
     app.cli.add_command(demo)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from teaminbox import build_imap_pool
@@ -37,6 +38,7 @@ DEMO_USERS = (
 
 
 @click.command("demo")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, envvar="TEAMINBOX_DEMO_PORT")
 def demo(host: str, port: int) -> None:

@@ -12,6 +12,7 @@ from teaminbox.domain import BodyPart, Folder, FolderCounts, FolderPage, Message
 from teaminbox.imap import mailstore
 from teaminbox.imap.errors import MessageNotFound
 from teaminbox.imap.pool import ConnectionPool
+from teaminbox.services.rights import RightsView
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,11 @@ class FolderEntry:
 _SPECIAL_ORDER = ["\\Drafts", "\\Sent", "\\Archive", "\\Junk", "\\Trash"]
 
 
-def folder_tree(pool: ConnectionPool) -> list[FolderEntry]:
-    """Every folder with its counts: INBOX, the special folders, then the
-    others by name, each followed by its children."""
+def folder_tree(pool: ConnectionPool, rights: RightsView) -> list[FolderEntry]:
+    """The folders this person may see, with their counts: INBOX, the special
+    folders, then the others by name, each followed by its children."""
     with pool.borrow() as client:
-        folders = mailstore.list_folders(client)
+        folders = [f for f in mailstore.list_folders(client) if rights.sees(f.name)]
         counts = mailstore.count_messages(client, [f.name for f in folders if f.selectable])
     special = {f.name: f.special_use for f in folders}
 
@@ -46,6 +47,12 @@ def folder_tree(pool: ConnectionPool) -> list[FolderEntry]:
         return rank, folder.name.casefold()
 
     return [FolderEntry(f, counts.get(f.name)) for f in sorted(folders, key=order)]
+
+
+def folder_list(pool: ConnectionPool) -> list[Folder]:
+    """Every folder of the mailbox, whoever may see it (for operators)."""
+    with pool.borrow() as client:
+        return mailstore.list_folders(client)
 
 
 def folder_page(pool: ConnectionPool, folder: str, number: int, size: int) -> FolderPage:

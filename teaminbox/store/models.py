@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Boolean, DateTime, String
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -37,3 +46,41 @@ class User(Base):
     @property
     def name(self) -> str:
         return self.display_name or self.username
+
+
+class GrantRow(Base):
+    """Rights on a folder pattern, for one user or for a role (one of the two)."""
+
+    __tablename__ = "grants"
+    __table_args__ = (
+        UniqueConstraint("user_id", "role", "pattern", name="uq_grants_subject_pattern"),
+        CheckConstraint("(user_id IS NULL) <> (role IS NULL)", name="ck_grants_one_subject"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, default=None
+    )
+    role: Mapped[str | None] = mapped_column(String(20), default=None)
+    pattern: Mapped[str] = mapped_column(String(512))
+    # Canonical rights text, "lrsw" or "lrswitekxa assign"; "" denies.
+    rights: Mapped[str] = mapped_column(String(40), default="")
+
+
+class AuditRow(Base):
+    """One thing someone did, kept for the activity log."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    # Kept as text too, so the log still names people who were deleted.
+    actor_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    # The folder the action was about, if any: the log is filtered by rights.
+    folder: Mapped[str | None] = mapped_column(String(512), default=None)
+    uid: Mapped[int | None] = mapped_column(Integer, default=None)
+    detail: Mapped[str] = mapped_column(Text, default="")

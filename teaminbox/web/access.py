@@ -7,9 +7,12 @@ something, and closed when the request ends.
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from teaminbox.imap.pool import ConnectionPool
+from teaminbox.rights import Right
+from teaminbox.services.rights import RightsView
 from teaminbox.store.db import Database
 
 DATABASE = "teaminbox.database"
@@ -26,6 +29,20 @@ def db_session() -> Session:
         g.db_session = database().session()
     session: Session = g.db_session
     return session
+
+
+def rights() -> RightsView:
+    """The current person's rights, read from the database once per request,
+    so that a change by a manager applies from the next request on."""
+    if "rights" not in g:
+        g.rights = RightsView.load(db_session(), current_user.user)
+    view: RightsView = g.rights
+    return view
+
+
+def require(folder: str, right: Right) -> None:
+    """Stop the request unless the current person holds `right` on `folder`."""
+    rights().require(folder, right)
 
 
 def imap_pool() -> ConnectionPool:

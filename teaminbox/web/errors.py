@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from teaminbox.imap.errors import FolderNotFound, ImapUnavailable, MessageNotFound
+from teaminbox.services.rights import Forbidden
 from teaminbox.web.extensions import htmx
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,10 @@ def message_not_found(_error: MessageNotFound) -> ResponseReturnValue:
         _("Message not found"),
         _("This message is no longer in this folder: someone may have moved or deleted it."),
     )
+
+
+def forbidden(_error: Forbidden) -> ResponseReturnValue:
+    return _page(403, _("Not allowed"), _("You do not have the right to do this."))
 
 
 def imap_unavailable(error: ImapUnavailable) -> ResponseReturnValue:
@@ -83,6 +88,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(FolderNotFound, folder_not_found)
     app.register_error_handler(MessageNotFound, message_not_found)
     app.register_error_handler(ImapUnavailable, imap_unavailable)
+    app.register_error_handler(Forbidden, forbidden)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)

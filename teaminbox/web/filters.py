@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from flask import Flask
 from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
 
+from teaminbox.rights import Right
+
 
 def mail_date(value: datetime) -> str:
     """Today's mail shows its time, older mail its date."""
@@ -32,3 +34,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(full_date)
     app.add_template_filter(file_size)
     app.add_template_global(lambda: str(get_locale() or "en"), "current_locale")
+    app.add_template_global(Right, "Right")

@@ -8,8 +8,9 @@ from flask_login import login_required
 
 from teaminbox.domain import MessageRef
 from teaminbox.mail.plaintext import render_plain_text
+from teaminbox.rights import Right
 from teaminbox.services import reading
-from teaminbox.web.access import imap_pool
+from teaminbox.web.access import imap_pool, require, rights
 from teaminbox.web.extensions import htmx
 from teaminbox.web.htmx import render_page_or_partial
 
@@ -19,12 +20,24 @@ bp = Blueprint("inbox", __name__)
 @bp.get("/")
 @login_required
 def index() -> ResponseReturnValue:
-    return redirect(url_for("inbox.folder", folder="INBOX"))
+    """INBOX, or the first folder this person may read."""
+    if rights().can("INBOX", Right.READ):
+        return redirect(url_for("inbox.folder", folder="INBOX"))
+    tree = reading.folder_tree(imap_pool(), rights())
+    readable = [
+        e.folder.name
+        for e in tree
+        if e.folder.selectable and rights().can(e.folder.name, Right.READ)
+    ]
+    if readable:
+        return redirect(url_for("inbox.folder", folder=readable[0]))
+    return render_template("inbox/no_folders.html", tree=tree, current_folder=None)
 
 
 @bp.get("/folders/<path:folder>")
 @login_required
 def folder(folder: str) -> ResponseReturnValue:
+    require(folder, Right.READ)
     number = request.args.get("page", 1, type=int) or 1
     page = reading.folder_page(imap_pool(), folder, number, current_app.config["PAGE_SIZE"])
     if number > page.pages:
@@ -42,6 +55,7 @@ def folder(folder: str) -> ResponseReturnValue:
 @bp.get("/folders/<path:folder>/messages/<int:uid>")
 @login_required
 def message(folder: str, uid: int) -> ResponseReturnValue:
+    require(folder, Right.READ)
     ref = MessageRef(folder, uid)
     content = reading.open_message(imap_pool(), ref)
     text = render_plain_text(content.text) if content.text is not None else None
@@ -62,12 +76,15 @@ def message(folder: str, uid: int) -> ResponseReturnValue:
 def set_seen(folder: str, uid: int) -> ResponseReturnValue:
     """Mark read (seen=1) or unread (seen=0): an explicit STORE, never a side
     effect of opening a message."""
+    require(folder, Right.SEEN)
     ref = MessageRef(folder, uid)
     seen = request.form.get("seen") == "1"
     reading.mark_seen(imap_pool(), ref, seen)
     if htmx:
         content = reading.open_message(imap_pool(), ref)
-        return render_template("inbox/_seen_button.html", message=content, ref=ref)
+        return render_template(
+            "inbox/_seen_button.html", message=content, ref=ref, may=rights().on(folder)
+        )
     return redirect(url_for("inbox.message", folder=folder, uid=uid))
 
 
@@ -75,4 +92,4 @@ def _tree_unless_partial(target: str) -> list[reading.FolderEntry] | None:
     """The folder tree, which a partial swap of `target` does not need."""
     if htmx and htmx.target == target:
         return None
-    return reading.folder_tree(imap_pool())
+    return reading.folder_tree(imap_pool(), rights())

@@ -19,8 +19,9 @@ from teaminbox.domain import MessageRef
 from teaminbox.mail.filenames import content_disposition_attachment, safe_filename
 from teaminbox.mail.sanitize import MAIL_FRAME_CSP_BLOCKED, MAIL_FRAME_CSP_REMOTE, sanitize_html
 from teaminbox.mail.transfer_stream import decode_stream
+from teaminbox.rights import Right
 from teaminbox.services import reading
-from teaminbox.web.access import imap_pool
+from teaminbox.web.access import imap_pool, require
 
 bp = Blueprint("mailframe", __name__)
 
@@ -34,6 +35,7 @@ INLINE_IMAGES_MAX_BYTES = 5 * 1024 * 1024
 @bp.get("/folders/<path:folder>/messages/<int:uid>/body")
 @login_required
 def body(folder: str, uid: int) -> ResponseReturnValue:
+    require(folder, Right.READ)
     allow_remote = request.args.get("remote") == "1"
     ref = MessageRef(folder, uid)
     content = reading.open_message(imap_pool(), ref)
@@ -65,6 +67,7 @@ def body(folder: str, uid: int) -> ResponseReturnValue:
 @login_required
 def attachment(folder: str, uid: int, section: str) -> ResponseReturnValue:
     """Download one part; streamed, so a 20 MB file never sits in memory."""
+    require(folder, Right.READ)
     ref = MessageRef(folder, uid)
     part = reading.find_part(imap_pool(), ref, section)
     filename = safe_filename(part.filename, fallback=f"attachment-{uid}-{section}")
