@@ -66,7 +66,11 @@ class Person:
 
     @property
     def display(self) -> str:
+        """What to show: the name, else the email."""
         return self.name or self.email
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
 
 
 @dataclass(frozen=True)

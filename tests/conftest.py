@@ -114,19 +114,26 @@ def app_config(dovecot: DovecotServer, instance: Path, **overrides: object) -> d
     }
 
 
-@pytest.fixture
-def app(dovecot: DovecotServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
-    monkeypatch.setenv("TEAMINBOX_INSTANCE_PATH", str(tmp_path))
-    app = create_app(app_config(dovecot, tmp_path))
+def build_app(dovecot: DovecotServer, instance: Path, **overrides: object) -> Flask:
+    """The app on `dovecot` with its database in `instance`, migrated, with
+    Claire (manager) and Alice (staff)."""
+    app = create_app(app_config(dovecot, instance, **overrides))
     database: Database = app.extensions["teaminbox.database"]
     migrate.upgrade(database)
     with database.session() as session:
         accounts.create_user(session, "claire", PASSWORD, Role.MANAGER, "Claire Moreau")
         accounts.create_user(session, "alice", PASSWORD, Role.STAFF, "Alice Martin")
         session.commit()
+    return app
+
+
+@pytest.fixture
+def app(dovecot: DovecotServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    monkeypatch.setenv("TEAMINBOX_INSTANCE_PATH", str(tmp_path))
+    app = build_app(dovecot, tmp_path)
     yield app
     app.extensions["teaminbox.imap_pool"].close()
-    database.dispose()
+    app.extensions["teaminbox.database"].dispose()
 
 
 @pytest.fixture

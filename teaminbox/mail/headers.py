@@ -9,9 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 from email.utils import getaddresses
 
+from teaminbox.domain import Person
 from teaminbox.mail.content import decode_text
 
 # charset, optional RFC 2231 language, encoding, text. Encoded text should not
@@ -107,23 +107,7 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-@dataclass(frozen=True)
-class Address:
-    """A mailbox from an address header; `name` is "" when the header gave none."""
-
-    name: str
-    email: str
-
-    @property
-    def display(self) -> str:
-        """What to show for this address: the name, else the email."""
-        return self.name or self.email
-
-    def __str__(self) -> str:
-        return f"{self.name} <{self.email}>" if self.name else self.email
-
-
-def parse_address_list(raw: bytes | str | None) -> list[Address]:
+def parse_address_list(raw: bytes | str | None) -> list[Person]:
     """The mailboxes of a From/To/Cc/Reply-To value, names decoded; never raising.
 
     Groups are flattened, entries without an address are skipped, and when the
@@ -132,11 +116,11 @@ def parse_address_list(raw: bytes | str | None) -> list[Address]:
     if raw is None:
         return []
     text = _clean(_unfold(_as_text(raw)))
-    addresses: list[Address] = []
+    addresses: list[Person] = []
     for name, email in getaddresses([text]):
         email = _clean(email)
         if email:
-            addresses.append(Address(decode_header_value(name), email))
+            addresses.append(Person(decode_header_value(name), email))
     if not addresses:
-        addresses = [Address("", email) for email in _LOOSE_ADDRESS.findall(text)]
+        addresses = [Person("", email) for email in _LOOSE_ADDRESS.findall(text)]
     return addresses

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from teaminbox.mail.headers import Address, decode_header_value, parse_address_list
+from teaminbox.domain import Person
+from teaminbox.mail.headers import decode_header_value, parse_address_list
 
 
 @pytest.mark.parametrize(
@@ -50,27 +51,27 @@ def test_decode_header_value(raw: bytes | str | None, expected: str) -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("Jean Dupont <jean@example.fr>", [Address("Jean Dupont", "jean@example.fr")]),
-        ("jean@example.fr", [Address("", "jean@example.fr")]),
+        ("Jean Dupont <jean@example.fr>", [Person("Jean Dupont", "jean@example.fr")]),
+        ("jean@example.fr", [Person("", "jean@example.fr")]),
         (
             '"Dupont, Jean" <jean@example.fr>, marie@example.fr',
-            [Address("Dupont, Jean", "jean@example.fr"), Address("", "marie@example.fr")],
+            [Person("Dupont, Jean", "jean@example.fr"), Person("", "marie@example.fr")],
         ),
-        ("=?UTF-8?Q?Ren=C3=A9_Lef=C3=A8vre?= <rene@example.fr>", [Address("René Lefèvre", "rene@example.fr")]),
-        ("=?utf-8?Q?Dupont=2C_Jean?= <j@example.fr>", [Address("Dupont, Jean", "j@example.fr")]),
-        ('"=?utf-8?Q?Ren=C3=A9?=" <r@example.fr>', [Address("René", "r@example.fr")]),
-        (b"Ren\xc3\xa9 <r@example.fr>", [Address("René", "r@example.fr")]),
-        (b"Ren\xe9 <r@example.fr>", [Address("René", "r@example.fr")]),
-        ("r@example.fr (Ren\u00e9)", [Address("René", "r@example.fr")]),
-        ("Team: a@example.fr, b@example.fr;", [Address("", "a@example.fr"), Address("", "b@example.fr")]),
-        ("A <a@example.fr>,\r\n B <b@example.fr>", [Address("A", "a@example.fr"), Address("B", "b@example.fr")]),
+        ("=?UTF-8?Q?Ren=C3=A9_Lef=C3=A8vre?= <rene@example.fr>", [Person("René Lefèvre", "rene@example.fr")]),
+        ("=?utf-8?Q?Dupont=2C_Jean?= <j@example.fr>", [Person("Dupont, Jean", "j@example.fr")]),
+        ('"=?utf-8?Q?Ren=C3=A9?=" <r@example.fr>', [Person("René", "r@example.fr")]),
+        (b"Ren\xc3\xa9 <r@example.fr>", [Person("René", "r@example.fr")]),
+        (b"Ren\xe9 <r@example.fr>", [Person("René", "r@example.fr")]),
+        ("r@example.fr (Ren\u00e9)", [Person("René", "r@example.fr")]),
+        ("Team: a@example.fr, b@example.fr;", [Person("", "a@example.fr"), Person("", "b@example.fr")]),
+        ("A <a@example.fr>,\r\n B <b@example.fr>", [Person("A", "a@example.fr"), Person("B", "b@example.fr")]),
         ("undisclosed-recipients:;", []),
         ("garbage <<<", []),
         ("", []),
         (None, []),
     ],
 )  # fmt: skip
-def test_parse_address_list(raw: bytes | str | None, expected: list[Address]) -> None:
+def test_parse_address_list(raw: bytes | str | None, expected: list[Person]) -> None:
     assert parse_address_list(raw) == expected
 
 
@@ -86,10 +87,10 @@ def test_parse_address_list_never_raises_on_garbage(raw: str) -> None:
 @pytest.mark.parametrize(
     ("address", "display", "text"),
     [
-        (Address("René", "r@example.fr"), "René", "René <r@example.fr>"),
-        (Address("", "r@example.fr"), "r@example.fr", "r@example.fr"),
+        (Person("René", "r@example.fr"), "René", "René <r@example.fr>"),
+        (Person("", "r@example.fr"), "r@example.fr", "r@example.fr"),
     ],
 )
-def test_address_display_and_str(address: Address, display: str, text: str) -> None:
+def test_address_display_and_str(address: Person, display: str, text: str) -> None:
     assert address.display == display
     assert str(address) == text

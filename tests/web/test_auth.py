@@ -8,9 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from teaminbox import create_app
 from teaminbox.demo.dovecot import DovecotServer
-from tests.conftest import PASSWORD, app_config, csrf_token, log_in
+from tests.conftest import PASSWORD, build_app, csrf_token, log_in
 
 
 def test_pages_need_a_login(client: FlaskClient) -> None:
@@ -104,11 +103,7 @@ def test_too_many_logins_are_slowed_down(
     dovecot: DovecotServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TEAMINBOX_INSTANCE_PATH", str(tmp_path))
-    app = create_app(app_config(dovecot, tmp_path, RATELIMIT_ENABLED=True))
-    from teaminbox.store import migrate
-
-    migrate.upgrade(app.extensions["teaminbox.database"])
-    client = app.test_client()
+    client = build_app(dovecot, tmp_path, RATELIMIT_ENABLED=True).test_client()
     statuses = [log_in(client, "alice", f"guess {i}").status_code for i in range(7)]
     assert statuses[:5] == [401] * 5
     assert statuses[5:] == [429, 429]

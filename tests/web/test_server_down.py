@@ -8,12 +8,8 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from teaminbox import create_app
 from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
-from teaminbox.domain import Role
-from teaminbox.services import accounts
-from teaminbox.store import migrate
-from tests.conftest import PASSWORD, app_config, log_in
+from tests.conftest import build_app, log_in
 
 
 @pytest.fixture
@@ -29,13 +25,7 @@ def own_client(
     own_dovecot: DovecotServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> FlaskClient:
     monkeypatch.setenv("TEAMINBOX_INSTANCE_PATH", str(tmp_path))
-    app = create_app(app_config(own_dovecot, tmp_path, IMAP_TIMEOUT=3.0))
-    database = app.extensions["teaminbox.database"]
-    migrate.upgrade(database)
-    with database.session() as session:
-        accounts.create_user(session, "alice", PASSWORD, Role.STAFF)
-        session.commit()
-    client = app.test_client()
+    client = build_app(own_dovecot, tmp_path, IMAP_TIMEOUT=3.0).test_client()
     assert log_in(client).status_code == 302
     return client
 
@@ -61,12 +51,6 @@ def test_wrong_mailbox_password_is_a_503_not_a_crash(
     own_dovecot: DovecotServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TEAMINBOX_INSTANCE_PATH", str(tmp_path))
-    app = create_app(app_config(own_dovecot, tmp_path, IMAP_PASSWORD="not the password"))
-    database = app.extensions["teaminbox.database"]
-    migrate.upgrade(database)
-    with database.session() as session:
-        accounts.create_user(session, "alice", PASSWORD, Role.STAFF)
-        session.commit()
-    client = app.test_client()
+    client = build_app(own_dovecot, tmp_path, IMAP_PASSWORD="not the password").test_client()
     log_in(client)
     assert client.get("/folders/INBOX").status_code == 503
