@@ -1,0 +1,1 @@
+"""Fanning events out to every subscriber: in-process, or through Redis."""

@@ -1,0 +1,79 @@
+"""The in-process bus: one web process, any number of subscribers.
+
+A subscriber that falls more than `capacity` events behind is marked
+overflowed and gets no more events; its owner must catch up from the
+stored events (the SSE stream does) and subscribe again.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+from teaminbox.events import Event
+
+
+class Subscription:
+    """Events published after `subscribe()`, in order, until closed."""
+
+    def __init__(self, bus: MemoryBus, capacity: int) -> None:
+        self._bus = bus
+        self._queue: queue.Queue[Event] = queue.Queue(maxsize=capacity)
+        self.overflowed = False
+
+    def get(self, timeout: float) -> Event | None:
+        """The next event, or None after `timeout` seconds without one."""
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def close(self) -> None:
+        self._bus.unsubscribe(self)
+
+    def offer(self, event: Event) -> None:
+        try:
+            self._queue.put_nowait(event)
+        except queue.Full:
+            self.overflowed = True
+            self.close()
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+class MemoryBus:
+    """Publish delivers to every open subscription of this process."""
+
+    def __init__(self, capacity: int = 1000) -> None:
+        self._subscriptions: set[Subscription] = set()
+        self._lock = threading.Lock()
+        self._capacity = capacity
+
+    def publish(self, event: Event) -> None:
+        with self._lock:
+            subscribers = list(self._subscriptions)
+        for subscription in subscribers:
+            subscription.offer(event)
+
+    def subscribe(self) -> Subscription:
+        subscription = Subscription(self, self._capacity)
+        with self._lock:
+            self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            self._subscriptions.discard(subscription)
+
+    @property
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len(self._subscriptions)
+
+    def close(self) -> None:
+        with self._lock:
+            self._subscriptions.clear()
