@@ -53,7 +53,7 @@ class RedisBus:
     def _listen(self) -> None:
         while not self._stopped.is_set():
             try:
-                with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                with self._redis.pubsub(ignore_subscribe_messages=True) as pubsub:  # type: ignore[no-untyped-call]
                     pubsub.subscribe(self._channel)
                     self._listening.set()
                     while not self._stopped.is_set():
