@@ -53,6 +53,9 @@ def _configure(app: Flask, overrides: dict[str, Any]) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'teaminbox.db'}"
+    if app.config["REDIS_URL"] and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        # Several processes must count login attempts together.
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     settings.check(app.config)

@@ -49,7 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": False,
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    # Rate limits storage for Flask-Limiter (memory:// in one process).
+    # Rate limits storage for Flask-Limiter (memory:// in one process; the
+    # Redis of REDIS_URL when that is set, so that processes count together).
     "RATELIMIT_STORAGE_URI": "memory://",
     # Uploads and form posts larger than this are refused (bytes).
     "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,

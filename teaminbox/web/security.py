@@ -6,7 +6,7 @@ their own, stricter policy (see mailframe.py), set before this runs.
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 APP_CSP = "; ".join(
     [
@@ -26,6 +26,8 @@ APP_CSP = "; ".join(
 
 def add_security_headers(response: Response) -> Response:
     headers = response.headers
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     headers.setdefault("Content-Security-Policy", APP_CSP)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "SAMEORIGIN")

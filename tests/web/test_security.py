@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+from pathlib import Path
+
+import pytest
 from flask.testing import FlaskClient
+
+from teaminbox.demo.dovecot import DovecotServer
+from tests.conftest import build_app, log_in
 
 
 def test_every_page_has_a_strict_csp_and_security_headers(alice: FlaskClient) -> None:
@@ -29,3 +36,30 @@ def test_pages_load_nothing_from_elsewhere(alice: FlaskClient) -> None:
 def test_csrf_token_travels_in_an_htmx_header(alice: FlaskClient) -> None:
     page = alice.get("/folders/INBOX").get_data(as_text=True)
     assert 'hx-headers=\'{"X-CSRFToken": "' in page
+
+
+def test_https_answers_carry_hsts(alice: FlaskClient) -> None:
+    assert "Strict-Transport-Security" not in alice.get("/login").headers
+    secure = alice.get("/login", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_logins_are_counted_in_redis_when_processes_share_it(
+    dovecot: DovecotServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEAMINBOX_INSTANCE_PATH", str(tmp_path))
+    key_prefix = f"test-{uuid.uuid4().hex}"
+    for n in range(2):
+        (tmp_path / str(n)).mkdir()
+    apps = [
+        build_app(
+            dovecot,
+            tmp_path / str(n),
+            RATELIMIT_ENABLED=True,
+            REDIS_URL="redis://127.0.0.1:6379/0",
+            RATELIMIT_KEY_PREFIX=key_prefix,
+        )
+        for n in range(2)
+    ]
+    statuses = [log_in(apps[n % 2].test_client(), "alice", "wrong").status_code for n in range(6)]
+    assert statuses == [401] * 5 + [429]
