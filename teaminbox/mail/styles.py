@@ -1,9 +1,10 @@
 """Sanitising the CSS of mail: `style` attributes and `<style>` blocks.
 
-The CSS is parsed with `teaminbox.mail.css` and written back by
-`teaminbox.mail.css_writer` from what was checked, never copied from the
-input, so escapes (`u\\rl(`), comments inside words (`ur/**/l`), odd quoting
-and unterminated constructs cannot smuggle anything past the checks. The rules:
+The CSS is read into rules and declarations by tinycss2 (through
+`teaminbox.mail.css`) and written back from what was checked, never copied
+from the input, so escapes (`u\\rl(`), comments inside words (`ur/**/l`), odd
+quoting and unterminated constructs cannot smuggle anything past the checks.
+The rules:
 
 - a declaration is kept only if its property is a plain identifier and its
   value uses no function outside `_VALUE_FUNCTIONS`: `expression()`,
@@ -20,6 +21,9 @@ and unterminated constructs cannot smuggle anything past the checks. The rules:
 - selectors may use only plain selector syntax and the functional
   pseudo-classes in `_SELECTOR_FUNCTIONS`; nested rules inside a style rule
   (CSS nesting) are dropped, as mail clients do;
+- rules and declarations end where CSS Syntax Level 3 (and so browsers) end
+  them: a stray `;` between rules becomes part of the next selector, which is
+  then dropped; a declaration after a nested rule is still a declaration;
 - anything that does not parse as expected is dropped, never repaired.
 """
 
@@ -28,8 +32,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeGuard
 
-from teaminbox.mail.css import Block, Function, Node, Token, parse_component_values
-from teaminbox.mail.css_writer import MAX_DEPTH, UnsafeCss, serialize
+from teaminbox.mail.css import (
+    MAX_DEPTH,
+    Block,
+    Body,
+    Declaration,
+    Function,
+    Node,
+    Rule,
+    Token,
+    UnsafeCss,
+    parse_declarations,
+    parse_rules,
+    serialize,
+)
 from teaminbox.mail.urls import ResourceGate, UrlKind, classify_url
 
 _VALUE_FUNCTIONS = frozenset(
@@ -62,11 +78,9 @@ _DECLARATION_AT_RULES = frozenset({"font-face", "page"})
 _KEYFRAMES_AT_RULES = frozenset(
     {"keyframes", "-webkit-keyframes", "-moz-keyframes", "-o-keyframes"}
 )
-_UNSAFE_TOKENS = frozenset(
-    {"bad-string", "bad-url", "CDO", "CDC", "at-keyword", ";", ")", "]", "}"}
-)
-_SKIPPED_AT_TOP = frozenset({"whitespace", "CDO", "CDC", ";"})
+_UNSAFE_TOKENS = frozenset({"error", "CDO", "CDC", "at-keyword", ";"})
 _WHITESPACE = Token("whitespace", " ")
+_IMPORTANT = (_WHITESPACE, Token("delim", "!"), Token("ident", "important"))
 
 
 class _Refused(Exception):
@@ -75,7 +89,7 @@ class _Refused(Exception):
 
 def clean_style_attribute(text: str, gate: ResourceGate) -> str:
     """The safe declarations of a `style` attribute, joined by `;` ("" if none are)."""
-    return ";".join(_clean_declarations(parse_component_values(text), gate))
+    return ";".join(_clean_declarations(parse_declarations(text), gate))
 
 
 def clean_stylesheet(text: str, gate: ResourceGate) -> str:
@@ -83,39 +97,31 @@ def clean_stylesheet(text: str, gate: ResourceGate) -> str:
 
     The result contains no `<`, so it cannot close the element it is put in.
     """
-    return "\n".join(_clean_rules(parse_component_values(text), gate, depth=0))
+    return "\n".join(_clean_rules(parse_rules(text), gate, depth=0))
 
 
 # Declarations -----------------------------------------------------------------
 
 
-def _clean_declarations(nodes: Sequence[Node], gate: ResourceGate) -> list[str]:
+def _clean_declarations(declarations: Sequence[Declaration], gate: ResourceGate) -> list[str]:
     kept: list[str] = []
-    for chunk in _split(nodes, ";"):
-        if not chunk:
-            continue
+    for declaration in declarations:
         try:
-            kept.append(_clean_declaration(chunk, gate))
+            kept.append(_clean_declaration(declaration, gate))
         except (_Refused, UnsafeCss):
             continue
     return kept
 
 
-def _clean_declaration(chunk: Sequence[Node], gate: ResourceGate) -> str:
-    name = chunk[0]
-    if not _is_token(name, "ident") or _is_forbidden(name.value):
-        raise _Refused
-    rest = _strip(chunk[1:])
-    if not rest or not _is_token(rest[0], ":"):
-        raise _Refused
-    value = _strip(rest[1:])
-    if not value:
+def _clean_declaration(declaration: Declaration, gate: ResourceGate) -> str:
+    if _is_forbidden(declaration.name) or not declaration.value:
         raise _Refused
     refusals: list[str] = []
-    cleaned = _clean_value(value, gate, refusals, depth=0)
+    cleaned = _clean_value(declaration.value, gate, refusals, depth=0)
     if refusals:
         raise _Refused
-    return serialize([Token("ident", name.value), Token(":"), *cleaned])
+    important = _IMPORTANT if declaration.important else ()
+    return serialize([Token("ident", declaration.name), Token(":"), *cleaned, *important])
 
 
 def _clean_value(
@@ -169,70 +175,48 @@ def _resolve_url(value: str, gate: ResourceGate, refusals: list[str]) -> Token:
 # Rules ------------------------------------------------------------------------
 
 
-def _clean_rules(nodes: Sequence[Node], gate: ResourceGate, depth: int) -> list[str]:
+def _clean_rules(rules: Sequence[Rule], gate: ResourceGate, depth: int) -> list[str]:
     if depth > MAX_DEPTH:
         return []
     kept: list[str] = []
-    index = 0
-    while index < len(nodes):
-        node = nodes[index]
-        if isinstance(node, Token) and node.kind in _SKIPPED_AT_TOP:
-            index += 1
-            continue
-        end = _rule_end(nodes, index)
-        prelude, body = nodes[index:end], nodes[end] if end < len(nodes) else None
-        index = end + 1
+    for rule in rules:
         try:
-            if _is_token(node, "at-keyword"):
-                rule = _clean_at_rule(node.value, _strip(prelude[1:]), body, gate, depth)
+            if rule.at_keyword is None:
+                cleaned = _clean_style_rule(rule.prelude, rule.body, gate)
             else:
-                rule = _clean_style_rule(prelude, body, gate)
+                cleaned = _clean_at_rule(rule.at_keyword, rule.prelude, rule.body, gate, depth)
         except (_Refused, UnsafeCss):
             continue
-        if rule:
-            kept.append(rule)
+        if cleaned:
+            kept.append(cleaned)
     return kept
 
 
-def _rule_end(nodes: Sequence[Node], start: int) -> int:
-    """Index of the `{}` block (or, for an at-rule, `;`) ending the rule at `start`."""
-    at_rule = _is_token(nodes[start], "at-keyword")
-    for index in range(start, len(nodes)):
-        node = nodes[index]
-        if isinstance(node, Block) and node.opener == "{":
-            return index
-        if at_rule and _is_token(node, ";"):
-            return index
-    return len(nodes)
-
-
-def _clean_style_rule(prelude: Sequence[Node], body: Node | None, gate: ResourceGate) -> str:
-    selector = _strip(prelude)
-    if not selector or not isinstance(body, Block):
+def _clean_style_rule(selector: Sequence[Node], body: Body | None, gate: ResourceGate) -> str:
+    if not selector or body is None:
         raise _Refused
     _check_plain(selector, _SELECTOR_FUNCTIONS, depth=0)
-    declarations = _clean_declarations(body.content, gate)
+    declarations = _clean_declarations(parse_declarations(body), gate)
     if not declarations:
         return ""
     return serialize(selector) + "{" + ";".join(declarations) + "}"
 
 
 def _clean_at_rule(
-    name: str, prelude: Sequence[Node], body: Node | None, gate: ResourceGate, depth: int
+    name: str, prelude: Sequence[Node], body: Body | None, gate: ResourceGate, depth: int
 ) -> str:
     lowered = name.lower()
     if lowered == "import":
         return _clean_import(prelude, gate)
-    if not isinstance(body, Block):
+    if body is None:
         raise _Refused
     _check_plain(prelude, frozenset(), depth=0)
-    head = serialize([Token("at-keyword", name), _WHITESPACE, *prelude] if prelude else [])
-    head = head or serialize([Token("at-keyword", name)])
+    head = serialize([Token("at-keyword", name), *((_WHITESPACE, *prelude) if prelude else ())])
     if lowered in _DECLARATION_AT_RULES:
-        declarations = _clean_declarations(body.content, gate)
+        declarations = _clean_declarations(parse_declarations(body), gate)
         return head + "{" + ";".join(declarations) + "}" if declarations else ""
     if lowered in _GROUPING_AT_RULES or lowered in _KEYFRAMES_AT_RULES:
-        rules = _clean_rules(body.content, gate, depth + 1)
+        rules = _clean_rules(parse_rules(body), gate, depth + 1)
         return head + "{\n" + "\n".join(rules) + "\n}" if rules else ""
     raise _Refused
 
@@ -282,7 +266,7 @@ def _check_plain(nodes: Sequence[Node], functions: frozenset[str], depth: int) -
             if node.opener == "{":
                 raise _Refused
             _check_plain(node.content, functions, depth + 1)
-        elif node.kind in _UNSAFE_TOKENS or node.kind in ("url", "function"):
+        elif node.kind in _UNSAFE_TOKENS or node.kind == "url":
             raise _Refused
 
 
@@ -305,14 +289,3 @@ def _strip(nodes: Sequence[Node]) -> list[Node]:
     while end > start and _is_token(nodes[end - 1], "whitespace"):
         end -= 1
     return list(nodes[start:end])
-
-
-def _split(nodes: Sequence[Node], kind: str) -> list[list[Node]]:
-    """Top-level pieces between `kind` tokens, each stripped of outer whitespace."""
-    pieces: list[list[Node]] = [[]]
-    for node in nodes:
-        if _is_token(node, kind):
-            pieces.append([])
-        else:
-            pieces[-1].append(node)
-    return [_strip(piece) for piece in pieces]
