@@ -19,7 +19,7 @@ from teaminbox import config as settings
 from teaminbox.imap.connection import ImapSettings, open_connection
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.store.db import Database
-from teaminbox.web import access, errors, filters, security
+from teaminbox.web import access, errors, filters, live, security
 from teaminbox.web.extensions import babel, csrf, htmx, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _configure(app, overrides or {})
     app.extensions[access.DATABASE] = Database(app.config["DATABASE_URL"])
     app.extensions[access.IMAP_POOL] = build_imap_pool(app.config)
+    live.init_app(app)
     _attach_extensions(app)
     _register_blueprints(app)
     from teaminbox import cli
@@ -84,9 +85,18 @@ def imap_settings(config: dict[str, Any]) -> ImapSettings:
 
 
 def build_imap_pool(config: dict[str, Any]) -> ConnectionPool:
-    """The request pool; connections are opened lazily, on first use."""
+    """The request pool; connections are opened lazily, on first use. The
+    watcher's connection comes out of the same budget."""
     imap = imap_settings(config)
-    return ConnectionPool(lambda: open_connection(imap), size=config["IMAP_MAX_CONNECTIONS"])
+    size = config["IMAP_MAX_CONNECTIONS"] - (1 if config["LIVE_UPDATES"] else 0)
+    return ConnectionPool(lambda: open_connection(imap), size=size)
+
+
+def close_app(app: Flask) -> None:
+    """Stop the live threads and close connections: for tests and shutdown."""
+    live.close_app(app)
+    app.extensions[access.IMAP_POOL].close()
+    app.extensions[access.DATABASE].dispose()
 
 
 def _attach_extensions(app: Flask) -> None:
@@ -117,7 +127,16 @@ def _locale() -> str | None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from teaminbox.web import auth, inbox, mailframe, preferences
+    from teaminbox.web import actions, admin, auth, events, inbox, mailframe, preferences
 
-    for blueprint in (auth.bp, inbox.bp, mailframe.bp, preferences.bp):
+    for blueprint in (
+        auth.bp,
+        inbox.bp,
+        mailframe.bp,
+        preferences.bp,
+        admin.bp,
+        actions.bp,
+        events.bp,
+        live.bp,
+    ):
         app.register_blueprint(blueprint)

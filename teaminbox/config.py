@@ -27,6 +27,25 @@ DEFAULTS: dict[str, Any] = {
     # Connections the app may hold in total (pool plus watchers): servers cap
     # connections per user and IP (Dovecot: 10, shared with Thunderbird).
     "IMAP_MAX_CONNECTIONS": 4,
+    # Watch the mailbox and push every change to open browsers. The watcher
+    # takes one connection of IMAP_MAX_CONNECTIONS; the pool gets the rest.
+    "LIVE_UPDATES": True,
+    # Seconds between STATUS rounds on servers without NOTIFY (RFC 5465).
+    "WATCH_POLL_SECONDS": 2.0,
+    # Seconds an IDLE lasts before it is renewed (servers end it at 29 min,
+    # NAT boxes often sooner).
+    "WATCH_IDLE_SECONDS": 240.0,
+    # Longest wait between two reconnection attempts (back-off with jitter).
+    "WATCH_BACKOFF_MAX_SECONDS": 30.0,
+    # Seconds a watcher lease lasts without renewal: when the process that
+    # watches dies, another takes over after this long.
+    "WATCH_LEASE_SECONDS": 15.0,
+    # Hours events are kept for browsers that reconnect and replay them.
+    "EVENTS_KEEP_HOURS": 24,
+    # Seconds between keep-alive comments on an idle event stream.
+    "EVENTS_KEEPALIVE_SECONDS": 15.0,
+    # Seconds "Alice is reading" lasts without a heartbeat from her tab.
+    "PRESENCE_SECONDS": 60.0,
     # Outgoing mail, same meaning as the IMAP keys.
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": 465,
@@ -71,6 +90,20 @@ def check(config: dict[str, Any]) -> None:
             raise ValueError(f"{key} must be one of {', '.join(SECURITY_MODES)}")
     if config["IMAP_MAX_CONNECTIONS"] < 1:
         raise ValueError("IMAP_MAX_CONNECTIONS must be at least 1")
+    for key in (
+        "WATCH_POLL_SECONDS",
+        "WATCH_IDLE_SECONDS",
+        "WATCH_BACKOFF_MAX_SECONDS",
+        "WATCH_LEASE_SECONDS",
+        "EVENTS_KEEPALIVE_SECONDS",
+        "PRESENCE_SECONDS",
+    ):
+        config[key] = float(config[key])
+    config["EVENTS_KEEP_HOURS"] = int(config["EVENTS_KEEP_HOURS"])
+    if isinstance(config["LIVE_UPDATES"], str):
+        config["LIVE_UPDATES"] = config["LIVE_UPDATES"].lower() in ("1", "true", "yes", "on")
+    if config["LIVE_UPDATES"] and config["IMAP_MAX_CONNECTIONS"] < 2:
+        raise ValueError("LIVE_UPDATES needs IMAP_MAX_CONNECTIONS of at least 2 (pool + watcher)")
     if not config.get("SECRET_KEY"):
         raise ValueError(
             "SECRET_KEY is not set: put it in instance/config.py or TEAMINBOX_SECRET_KEY"

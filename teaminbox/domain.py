@@ -5,6 +5,7 @@ Imports only the standard library, so that any layer may use it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -14,6 +15,7 @@ ANSWERED = "\\Answered"
 FLAGGED = "\\Flagged"
 DELETED = "\\Deleted"
 DRAFT = "\\Draft"
+TRASH = "\\Trash"  # the SPECIAL-USE attribute (RFC 6154)
 
 
 class Role(StrEnum):
@@ -156,3 +158,17 @@ class MessageContent:
 
     def part_by_content_id(self, content_id: str) -> BodyPart | None:
         return next((p for p in self.parts if p.content_id == content_id), None)
+
+
+def same_folder(first: str, second: str) -> bool:
+    """Whether two names are one folder: INBOX is case-insensitive (RFC 3501)."""
+    if first.upper() == "INBOX" and second.upper() == "INBOX":
+        return True
+    return first == second
+
+
+def trash_folder(folders: Iterable[Folder]) -> Folder | None:
+    """The Trash: the folder marked `\\Trash` (RFC 6154), else a folder named "Trash"."""
+    listed = [f for f in folders if f.selectable]
+    marked = next((f for f in listed if f.special_use == TRASH), None)
+    return marked or next((f for f in listed if f.name == "Trash"), None)

@@ -24,6 +24,19 @@ class Kind(StrEnum):
     ASSIGNED = "assigned"
     NOTE = "note"
     PRESENCE = "presence"
+    # The app's own link to the mailbox: detail {"connected": bool}.
+    STATUS = "status"
+    # Folders were created or deleted: pages re-read their folder tree.
+    FOLDERS = "folders"
+    # A person's account or rights changed: open streams re-read them.
+    # Never sent to browsers as such.
+    ACCOUNT = "account"
+
+
+# Kinds kept in the events table for replay; the others only matter now.
+STORED_KINDS = frozenset(
+    {Kind.FLAGS, Kind.NEW, Kind.EXPUNGED, Kind.MOVED, Kind.ASSIGNED, Kind.NOTE}
+)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from imapclient import IMAPClient
 from sqlalchemy import create_engine, text
 
-from teaminbox import create_app
+from teaminbox import close_app, create_app
 from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
 from teaminbox.demo.mailbox import office_mailbox, seed_office_mailbox
 from teaminbox.domain import Role
@@ -110,6 +110,10 @@ def app_config(dovecot: DovecotServer, instance: Path, **overrides: object) -> d
         "IMAP_PASSWORD": dovecot.password,
         "IMAP_TIMEOUT": 10.0,
         "RATELIMIT_ENABLED": False,
+        # Tests that need the watcher and the event stream turn it on.
+        "LIVE_UPDATES": False,
+        # Streams wake up often, so that a closed test stream ends at once.
+        "EVENTS_KEEPALIVE_SECONDS": 0.2,
         **overrides,
     }
 
@@ -132,8 +136,7 @@ def app(dovecot: DovecotServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("TEAMINBOX_INSTANCE_PATH", str(tmp_path))
     app = build_app(dovecot, tmp_path)
     yield app
-    app.extensions["teaminbox.imap_pool"].close()
-    app.extensions["teaminbox.database"].dispose()
+    close_app(app)
 
 
 @pytest.fixture

@@ -7,10 +7,14 @@ stored events (the SSE stream does) and subscribe again.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
+from collections.abc import Callable
 
 from teaminbox.events import Event
+
+log = logging.getLogger(__name__)
 
 
 class Subscription:
@@ -50,14 +54,28 @@ class MemoryBus:
 
     def __init__(self, capacity: int = 1000) -> None:
         self._subscriptions: set[Subscription] = set()
+        self._listeners: list[Callable[[Event], None]] = []
         self._lock = threading.Lock()
         self._capacity = capacity
 
     def publish(self, event: Event) -> None:
         with self._lock:
+            listeners = list(self._listeners)
             subscribers = list(self._subscriptions)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("an event listener failed on %s", event.kind)
         for subscription in subscribers:
             subscription.offer(event)
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        """Call `listener` with every event, in the publishing thread, before
+        any subscriber gets it: state kept beside the bus (who is reading
+        what) is then up to date when a browser asks about the event."""
+        with self._lock:
+            self._listeners.append(listener)
 
     def subscribe(self) -> Subscription:
         subscription = Subscription(self, self._capacity)
@@ -77,3 +95,4 @@ class MemoryBus:
     def close(self) -> None:
         with self._lock:
             self._subscriptions.clear()
+            self._listeners.clear()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 import redis
 
@@ -39,6 +40,9 @@ class RedisBus:
 
     def subscribe(self) -> Subscription:
         return self._local.subscribe()
+
+    def add_listener(self, listener: Callable[[Event], None]) -> None:
+        self._local.add_listener(listener)
 
     def wait_until_listening(self, timeout: float) -> bool:
         """True once the listener is subscribed on Redis (for tests and start-up)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
+import logging
 import socket
 import ssl
 from dataclasses import dataclass
@@ -11,6 +12,10 @@ from dataclasses import dataclass
 from imapclient import IMAPClient
 
 from teaminbox.imap.errors import ImapUnavailable
+from teaminbox.imap.qresync import enable_qresync
+
+log = logging.getLogger(__name__)
+_logged: set[str] = set()
 
 # A connection failure is one of these: the socket, TLS, or the protocol.
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (
@@ -59,6 +64,8 @@ def open_connection(settings: ImapSettings) -> IMAPClient:
         if settings.security == "starttls":
             client.starttls(ssl.create_default_context())
         client.login(settings.user, settings.password)
+        if not enable_qresync(client):
+            _log_once("the IMAP server offers no QRESYNC: catching up compares flags")
     except imaplib.IMAP4.error as exc:
         _close_quietly(client)
         raise ImapUnavailable(
@@ -68,6 +75,12 @@ def open_connection(settings: ImapSettings) -> IMAPClient:
         _close_quietly(client)
         raise ImapUnavailable(f"the IMAP server dropped the connection: {exc}") from exc
     return client
+
+
+def _log_once(message: str) -> None:
+    if message not in _logged:
+        _logged.add(message)
+        log.info(message)
 
 
 def close_connection(client: IMAPClient) -> None:

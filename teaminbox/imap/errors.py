@@ -17,3 +17,11 @@ class FolderNotFound(ImapError):
 
 class MessageNotFound(ImapError):
     """No message with that UID in that folder (any more)."""
+
+
+class ServerRefused(ImapError):
+    """The server answered NO to a change; nothing was changed."""
+
+
+class FolderExists(ServerRefused):
+    """A folder with that name already exists (CREATE got [ALREADYEXISTS])."""

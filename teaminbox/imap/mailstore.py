@@ -15,7 +15,6 @@ from imapclient import IMAPClient
 from imapclient.response_types import Address, Envelope
 
 from teaminbox.domain import (
-    SEEN,
     BodyPart,
     Folder,
     FolderCounts,
@@ -27,6 +26,7 @@ from teaminbox.domain import (
 )
 from teaminbox.imap.bodystructure import parse_bodystructure
 from teaminbox.imap.errors import FolderNotFound, MessageNotFound
+from teaminbox.imap.wire import flag_names
 from teaminbox.mail.content import decode_text, decode_transfer
 from teaminbox.mail.headers import decode_header_value
 
@@ -55,7 +55,13 @@ def list_folders(client: IMAPClient) -> list[Folder]:
 
 
 def count_messages(client: IMAPClient, folders: Sequence[str]) -> dict[str, FolderCounts]:
-    """Total and unread messages per folder, with one STATUS each."""
+    """Total and unread messages per folder, with one STATUS each.
+
+    Dovecot answers STATUS on the selected folder from this session's own,
+    possibly old, view: the folder is left first, or a change another
+    session just made would be missed.
+    """
+    leave_folder(client)
     counts = {}
     for name in folders:
         status = client.folder_status(name, [b"MESSAGES", b"UNSEEN"])
@@ -69,7 +75,7 @@ def fetch_page(client: IMAPClient, folder: str, number: int, size: int) -> Folde
     Uses SORT (RFC 5256) where offered; otherwise UID order, which is the
     order messages arrived in that folder.
     """
-    _select(client, folder, readonly=True)
+    select_folder(client, folder, readonly=True)
     if client.has_capability("SORT"):
         uids = list(client.sort(["REVERSE ARRIVAL"]))
     else:
@@ -77,8 +83,17 @@ def fetch_page(client: IMAPClient, folder: str, number: int, size: int) -> Folde
     start = (number - 1) * size
     wanted = uids[start : start + size]
     fetched = client.fetch(wanted, HEADER_ITEMS) if wanted else {}
-    headers = tuple(_header(uid, fetched[uid]) for uid in wanted if uid in fetched)
+    headers = tuple(header_from_fetch(uid, fetched[uid]) for uid in wanted if uid in fetched)
     return FolderPage(folder=folder, number=number, size=size, total=len(uids), headers=headers)
+
+
+def fetch_header(client: IMAPClient, ref: MessageRef) -> MessageHeader | None:
+    """One message's header, None when the UID is gone from the folder."""
+    select_folder(client, ref.folder, readonly=True)
+    data = client.fetch([ref.uid], HEADER_ITEMS).get(ref.uid)
+    if data is None or b"ENVELOPE" not in data:
+        return None
+    return header_from_fetch(ref.uid, data)
 
 
 def fetch_message(client: IMAPClient, ref: MessageRef) -> MessageContent:
@@ -87,14 +102,14 @@ def fetch_message(client: IMAPClient, ref: MessageRef) -> MessageContent:
     Bodies are fetched with BODY.PEEK and only for the text parts shown;
     attachments stay on the server until someone downloads them.
     """
-    _select(client, ref.folder, readonly=True)
+    select_folder(client, ref.folder, readonly=True)
     data = client.fetch([ref.uid], [*HEADER_ITEMS, "BODYSTRUCTURE"]).get(ref.uid)
     if data is None or b"BODYSTRUCTURE" not in data:
         raise MessageNotFound(f"no message {ref.uid} in {ref.folder}")
     parts = parse_bodystructure(data[b"BODYSTRUCTURE"])
     envelope: Envelope = data[b"ENVELOPE"]
     return MessageContent(
-        header=_header(ref.uid, data),
+        header=header_from_fetch(ref.uid, data),
         cc=_people(envelope.cc),
         reply_to=_people(envelope.reply_to),
         text=_fetch_text(client, ref, _body_part(parts, "text/plain")),
@@ -105,7 +120,7 @@ def fetch_message(client: IMAPClient, ref: MessageRef) -> MessageContent:
 
 def fetch_structure(client: IMAPClient, ref: MessageRef) -> tuple[BodyPart, ...]:
     """The MIME leaves of one message, from its BODYSTRUCTURE alone."""
-    _select(client, ref.folder, readonly=True)
+    select_folder(client, ref.folder, readonly=True)
     data = client.fetch([ref.uid], ["BODYSTRUCTURE"]).get(ref.uid)
     if data is None or b"BODYSTRUCTURE" not in data:
         raise MessageNotFound(f"no message {ref.uid} in {ref.folder}")
@@ -119,7 +134,7 @@ def iter_part(
 
     Memory stays at one chunk whatever the size of the attachment.
     """
-    _select(client, ref.folder, readonly=True)
+    select_folder(client, ref.folder, readonly=True)
     offset = 0
     while True:
         chunk = _fetch_section(client, ref, part.section, offset, chunk_size)
@@ -130,23 +145,29 @@ def iter_part(
         offset += len(chunk)
 
 
-def set_seen(client: IMAPClient, ref: MessageRef, seen: bool) -> tuple[str, ...]:
-    """Add or remove \\Seen and return the message's flags afterwards."""
-    _select(client, ref.folder, readonly=False)
-    change = client.add_flags if seen else client.remove_flags
-    result = change([ref.uid], [SEEN])
-    if ref.uid not in result:
-        raise MessageNotFound(f"no message {ref.uid} in {ref.folder}")
-    return _flags(result[ref.uid])
-
-
-def _select(client: IMAPClient, folder: str, readonly: bool) -> None:
+def select_folder(client: IMAPClient, folder: str, readonly: bool) -> dict[bytes, Any]:
+    """SELECT (or EXAMINE) `folder`; its status, or FolderNotFound."""
     try:
-        client.select_folder(folder, readonly=readonly)
+        status: dict[bytes, Any] = client.select_folder(folder, readonly=readonly)
     except imaplib.IMAP4.abort:
         raise
     except imaplib.IMAP4.error as exc:
         raise FolderNotFound(f"cannot open folder {folder!r}: {exc}") from exc
+    return status
+
+
+def leave_folder(client: IMAPClient) -> None:
+    """Leave the selected folder without expunging anything: UNSELECT (RFC
+    3691) where offered, else EXAMINE INBOX. Never CLOSE, which expunges."""
+    try:
+        if client.has_capability("UNSELECT"):
+            client.unselect_folder()
+        else:
+            client.select_folder("INBOX", readonly=True)
+    except imaplib.IMAP4.abort:
+        raise
+    except imaplib.IMAP4.error:
+        pass  # nothing was selected
 
 
 def _body_part(parts: Sequence[BodyPart], mime_type: str) -> BodyPart | None:
@@ -170,12 +191,13 @@ def _fetch_section(
     return value or b""
 
 
-def _header(uid: int, data: dict[bytes, Any]) -> MessageHeader:
+def header_from_fetch(uid: int, data: dict[bytes, Any]) -> MessageHeader:
+    """A header from the HEADER_ITEMS of one FETCH response."""
     envelope: Envelope = data[b"ENVELOPE"]
     senders = _people(envelope.from_)
     return MessageHeader(
         uid=uid,
-        flags=_flags(data.get(b"FLAGS", ())),
+        flags=flag_names(data.get(b"FLAGS", ())),
         subject=decode_header_value(envelope.subject),
         sender=senders[0] if senders else None,
         recipients=_people(envelope.to),
@@ -194,7 +216,3 @@ def _people(addresses: Sequence[Address] | None) -> tuple[Person, ...]:
         host = decode_header_value(address.host)
         people.append(Person(name=decode_header_value(address.name), email=f"{mailbox}@{host}"))
     return tuple(people)
-
-
-def _flags(raw: Sequence[bytes | str]) -> tuple[str, ...]:
-    return tuple(f.decode() if isinstance(f, bytes) else f for f in raw)

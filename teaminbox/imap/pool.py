@@ -72,6 +72,33 @@ class ConnectionPool:
                     self._idle.append((client, time.monotonic()))
             self._slots.release()
 
+    def check_idle(self) -> None:
+        """NOOP each idle connection now and discard those the server dropped.
+
+        A server may end a session for what another one did (Dovecot drops
+        every session that had a folder selected when that folder is
+        deleted, at its next command): checking right after such a change
+        spares the next request a dead connection. Each check holds a slot
+        like a borrow, so the budget holds; busy slots are skipped.
+        """
+        with self._lock:
+            count = len(self._idle)
+        for _ in range(count):
+            if not self._slots.acquire(blocking=False):
+                return
+            try:
+                with self._lock:
+                    if not self._idle:
+                        return
+                    client, _since = self._idle.pop(0)
+                if _still_alive(client):
+                    with self._lock:
+                        self._idle.append((client, time.monotonic()))
+                else:
+                    self._discard(client)
+            finally:
+                self._slots.release()
+
     def close(self) -> None:
         """Log out every idle connection (borrowed ones close when returned)."""
         with self._lock:

@@ -8,8 +8,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from teaminbox.domain import BodyPart, Folder, FolderCounts, FolderPage, MessageContent, MessageRef
-from teaminbox.imap import mailstore
+from teaminbox.domain import (
+    SEEN,
+    BodyPart,
+    Folder,
+    FolderCounts,
+    FolderPage,
+    MessageContent,
+    MessageHeader,
+    MessageRef,
+)
+from teaminbox.imap import changes, mailstore
 from teaminbox.imap.errors import MessageNotFound
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.services.rights import RightsView
@@ -60,6 +69,12 @@ def folder_page(pool: ConnectionPool, folder: str, number: int, size: int) -> Fo
         return mailstore.fetch_page(client, folder, max(1, number), size)
 
 
+def message_header(pool: ConnectionPool, ref: MessageRef) -> MessageHeader | None:
+    """The header of one message, None if it left its folder."""
+    with pool.borrow() as client:
+        return mailstore.fetch_header(client, ref)
+
+
 def open_message(pool: ConnectionPool, ref: MessageRef) -> MessageContent:
     """The message as the reader shows it; opening it never marks it read."""
     with pool.borrow() as client:
@@ -83,5 +98,6 @@ def stream_part(pool: ConnectionPool, ref: MessageRef, part: BodyPart) -> Iterat
 
 
 def mark_seen(pool: ConnectionPool, ref: MessageRef, seen: bool) -> tuple[str, ...]:
+    """Add or remove \\Seen; marking a read message read again is fine."""
     with pool.borrow() as client:
-        return mailstore.set_seen(client, ref, seen)
+        return changes.set_flag(client, ref, SEEN, seen)

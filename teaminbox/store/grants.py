@@ -34,3 +34,39 @@ def find_grant(
 
 def recent_audit(session: Session, limit: int = 200) -> list[AuditRow]:
     return list(session.scalars(select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)))
+
+
+def audit_rows(
+    session: Session,
+    *,
+    before_id: int | None = None,
+    action: str | None = None,
+    actor_name: str | None = None,
+    limit: int = 200,
+) -> list[AuditRow]:
+    """Log rows newest first, older than `before_id` when given, optionally
+    of one action or one actor."""
+    query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(AuditRow.id < before_id)
+    if action:
+        query = query.where(AuditRow.action == action)
+    if actor_name:
+        query = query.where(AuditRow.actor_name == actor_name)
+    return list(session.scalars(query))
+
+
+def audit_actions(session: Session) -> list[str]:
+    """Every action name the log holds, for a filter."""
+    return list(session.scalars(select(AuditRow.action).distinct().order_by(AuditRow.action)))
+
+
+def audit_actor_names(session: Session) -> list[str]:
+    """Everyone the log names as an actor (deleted people included)."""
+    query = (
+        select(AuditRow.actor_name)
+        .where(AuditRow.actor_name != "")
+        .distinct()
+        .order_by(AuditRow.actor_name)
+    )
+    return list(session.scalars(query))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -84,3 +86,58 @@ class AuditRow(Base):
     folder: Mapped[str | None] = mapped_column(String(512), default=None)
     uid: Mapped[int | None] = mapped_column(Integer, default=None)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class FolderState(Base):
+    """What the cache knows of one folder: the server's numbers at the last sync."""
+
+    __tablename__ = "folder_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(512), unique=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uidnext: Mapped[int] = mapped_column(BigInteger)
+    # None when the server offers no CONDSTORE (RFC 7162).
+    highestmodseq: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CachedMessage(Base):
+    """One message's headers and flags, as last seen on the server.
+
+    A cache, not the truth: it can be dropped and rebuilt from IMAP at any time.
+    """
+
+    __tablename__ = "message_cache"
+    __table_args__ = (UniqueConstraint("folder_id", "uid", name="uq_message_cache_folder_uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    folder_id: Mapped[int] = mapped_column(ForeignKey("folder_state.id", ondelete="CASCADE"))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str] = mapped_column(String(998), default="", index=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    sender_name: Mapped[str] = mapped_column(Text, default="")
+    sender_email: Mapped[str] = mapped_column(Text, default="")
+    # "Name <email>" entries joined by newlines.
+    recipients: Mapped[str] = mapped_column(Text, default="")
+    date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Space-separated IMAP flags.
+    flags: Mapped[str] = mapped_column(Text, default="")
+
+
+class StoredEvent(Base):
+    """An event kept for a while, so that a reconnecting browser can replay
+    what it missed (SSE Last-Event-ID); `id` is the SSE event id."""
+
+    __tablename__ = "events"
+
+    __table_args__ = (Index("ix_events_folder_uid", "folder", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    folder: Mapped[str] = mapped_column(String(512))
+    uid: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # The whole event as JSON (Event.to_json), without its id.
+    payload: Mapped[str] = mapped_column(Text)

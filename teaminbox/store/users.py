@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from teaminbox.domain import Role
 from teaminbox.store.models import User
 
 
@@ -22,3 +23,12 @@ def all_users(session: Session) -> list[User]:
 
 def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def count_active_managers(session: Session) -> int:
+    query = (
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.MANAGER.value, User.active.is_(True))
+    )
+    return session.scalar(query) or 0

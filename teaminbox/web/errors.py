@@ -10,7 +10,14 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from teaminbox.imap.errors import FolderNotFound, ImapUnavailable, MessageNotFound
+from teaminbox.imap.errors import (
+    FolderExists,
+    FolderNotFound,
+    ImapUnavailable,
+    MessageNotFound,
+    ServerRefused,
+)
+from teaminbox.services.actions import ActionRefused, Refusal
 from teaminbox.services.rights import Forbidden
 from teaminbox.web.extensions import htmx
 
@@ -36,6 +43,39 @@ def message_not_found(_error: MessageNotFound) -> ResponseReturnValue:
 
 def forbidden(_error: Forbidden) -> ResponseReturnValue:
     return _page(403, _("Not allowed"), _("You do not have the right to do this."))
+
+
+def action_refused(error: ActionRefused) -> ResponseReturnValue:
+    texts = {
+        Refusal.SAME_FOLDER: _("The message is already in this folder."),
+        Refusal.NO_TRASH: _(
+            "This mailbox has no Trash folder. Ask a manager to create a folder named Trash."
+        ),
+        Refusal.NOT_TRASH: _("Only the Trash can be emptied."),
+        Refusal.PROTECTED_FOLDER: _(
+            "INBOX, the Trash and the other special folders cannot be deleted."
+        ),
+        Refusal.FOLDER_NOT_EMPTY: _("This folder still holds messages: move or delete them first."),
+        Refusal.HAS_SUBFOLDERS: _("This folder has subfolders: delete them first."),
+        Refusal.BAD_FOLDER_NAME: _(
+            "A folder name cannot be empty or longer than 100 characters, and cannot "
+            "contain a slash, an asterisk, a percent sign or control characters."
+        ),
+        Refusal.NOT_CONFIRMED: _("Tick the box to confirm, then try again."),
+    }
+    status = 400 if error.refusal in (Refusal.BAD_FOLDER_NAME, Refusal.NOT_CONFIRMED) else 409
+    return _page(status, _("Not possible"), texts[error.refusal] + " " + _("Nothing was changed."))
+
+
+def folder_exists(_error: FolderExists) -> ResponseReturnValue:
+    return _page(409, _("Not possible"), _("A folder with this name already exists."))
+
+
+def server_refused(error: ServerRefused) -> ResponseReturnValue:
+    log.warning("IMAP server refused a change: %s", error)
+    return _page(
+        409, _("Not possible"), _("The mail server refused this change. Nothing was changed.")
+    )
 
 
 def imap_unavailable(error: ImapUnavailable) -> ResponseReturnValue:
@@ -89,6 +129,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(MessageNotFound, message_not_found)
     app.register_error_handler(ImapUnavailable, imap_unavailable)
     app.register_error_handler(Forbidden, forbidden)
+    app.register_error_handler(ActionRefused, action_refused)
+    app.register_error_handler(FolderExists, folder_exists)
+    app.register_error_handler(ServerRefused, server_refused)
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(Exception, unexpected_error)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from teaminbox.domain import MessageRef
+from teaminbox.events import Event, Kind
 from teaminbox.mail.plaintext import render_plain_text
 from teaminbox.rights import Right
-from teaminbox.services import reading
-from teaminbox.web.access import imap_pool, require, rights
+from teaminbox.services import actions, feed, reading
+from teaminbox.web.access import db_session, imap_pool, require, rights
 from teaminbox.web.extensions import htmx
 from teaminbox.web.htmx import render_page_or_partial
+from teaminbox.web.live import commit_and_publish, render_status
 
 bp = Blueprint("inbox", __name__)
 
@@ -49,6 +51,9 @@ def folder(folder: str) -> ResponseReturnValue:
         tree=_tree_unless_partial("message-list"),
         page=page,
         current_folder=folder,
+        may=rights().on(folder),
+        may_root=rights().on(actions.ROOT),
+        options=actions.folder_options(imap_pool(), rights(), folder),
     )
 
 
@@ -56,7 +61,12 @@ def folder(folder: str) -> ResponseReturnValue:
 @login_required
 def message(folder: str, uid: int) -> ResponseReturnValue:
     require(folder, Right.READ)
-    ref = MessageRef(folder, uid)
+    return render_message(MessageRef(folder, uid))
+
+
+def render_message(ref: MessageRef) -> str:
+    """The message page, or only the message when htmx asks for `#main`,
+    with the actions this person may take on it."""
     content = reading.open_message(imap_pool(), ref)
     text = render_plain_text(content.text) if content.text is not None else None
     return render_page_or_partial(
@@ -67,7 +77,9 @@ def message(folder: str, uid: int) -> ResponseReturnValue:
         message=content,
         ref=ref,
         text=text,
-        current_folder=folder,
+        current_folder=ref.folder,
+        may=rights().on(ref.folder),
+        options=actions.folder_options(imap_pool(), rights(), ref.folder),
     )
 
 
@@ -79,12 +91,11 @@ def set_seen(folder: str, uid: int) -> ResponseReturnValue:
     require(folder, Right.SEEN)
     ref = MessageRef(folder, uid)
     seen = request.form.get("seen") == "1"
-    reading.mark_seen(imap_pool(), ref, seen)
+    flags = reading.mark_seen(imap_pool(), ref, seen)
+    event = Event(Kind.FLAGS, folder, uid, flags, actor=current_user.user.username)
+    commit_and_publish(feed.record_own(db_session(), [event]))
     if htmx:
-        content = reading.open_message(imap_pool(), ref)
-        return render_template(
-            "inbox/_seen_button.html", message=content, ref=ref, may=rights().on(folder)
-        )
+        return render_status(ref)
     return redirect(url_for("inbox.message", folder=folder, uid=uid))
 
 

@@ -5,9 +5,11 @@ No browser is downloaded: Playwright launches /usr/bin/chromium.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -15,6 +17,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 CHROMIUM = "/usr/bin/chromium"
+# Where the browser tests leave screenshots to look at (git-ignored).
+SCREENSHOTS = Path(os.environ.get("TEAMINBOX_SCREENSHOTS", "test-artifacts"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

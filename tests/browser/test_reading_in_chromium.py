@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from imapclient import IMAPClient
 from playwright.sync_api import Page, Request, expect
 
 from tests import hostile_mail
+from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import PASSWORD
 from tests.imap_helpers import uid_of
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(os.environ.get("TEAMINBOX_SCREENSHOTS", "test-artifacts"))
 
 
 def log_in(page: Page, live_url: str) -> None:

@@ -1,0 +1,524 @@
+"""Hearing every change to the shared mailbox on one connection.
+
+Where the server offers NOTIFY (RFC 5465) and IDLE (RFC 2177), one NOTIFY SET
+with no folder selected makes the server push a STATUS line for every folder
+whose messages or flags change, and a LIST line for every folder created,
+renamed or deleted. Elsewhere the listener IDLEs on INBOX (selected
+read-only) and runs STATUS on every other folder each `poll_seconds`.
+
+Why this module reads the socket itself: imapclient's `idle_check()` parses
+every line with its generic parser, which knows nothing of the NOTIFY
+responses, and reads through imaplib's buffered file in non-blocking mode,
+where a line split across two TCP segments raises "unterminated line".
+Worse, Dovecot 2.3.19 sends NOTIFY's folder names as raw UTF-8 (as literals
+when they hold 8-bit characters, as atoms with a bare `&` otherwise), not in
+modified UTF-7. So from `start()` on the listener owns the connection's
+socket (imapclient's public `socket()`): it writes the commands, reads whole
+responses (literals included) into its own buffer and parses them here.
+imaplib's reader is not used meanwhile; after `stop()` the connection takes
+ordinary commands again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+import select
+import socket
+import ssl
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TypeAlias
+
+from imapclient import IMAPClient, imap_utf7
+
+from teaminbox.imap.errors import ImapError, ImapUnavailable
+
+log = logging.getLogger(__name__)
+# Strategy messages already logged: a watcher that reconnects says it once.
+_logged: set[str] = set()
+
+# personal: every folder of the user's own namespace, INBOX included.
+# MessageNew and MessageExpunge must go together (RFC 5465 section 5);
+# MailboxName brings LIST lines on create, rename and delete.
+NOTIFY_SET = b"NOTIFY SET (personal (MessageNew MessageExpunge FlagChange MailboxName))"
+# What the fallback compares between two rounds: HIGHESTMODSEQ moves with
+# every flag change, UNSEEN (without CONDSTORE) only with \Seen.
+STATUS_WITH_MODSEQ = b"(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
+STATUS_WITHOUT_MODSEQ = b"(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)"
+# Untagged responses that mean "the selected folder changed".
+SELECTED_CHANGES = frozenset({b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED"})
+# More than this in one response is not a folder name or a STATUS.
+MAX_RESPONSE_BYTES = 1 << 20
+# Seconds a reply may take when the socket has no timeout of its own.
+DEFAULT_REPLY_SECONDS = 30.0
+
+_LITERAL = re.compile(rb"\{(\d+)\+?\}\Z")
+_LITERAL_START = re.compile(rb"\{(\d+)\+?\}\r\n")
+_DELIMITERS = b" ()"
+
+# An IMAP value: an atom, a string or a literal as bytes; a list as a list.
+Token: TypeAlias = bytes | list["Token"]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed since the last `wait()`.
+
+    `folder_list_changed` also means "the server lost track" (NOTIFY's
+    NOTIFICATIONOVERFLOW): either way, every folder needs a look.
+    """
+
+    folders: frozenset[str] = frozenset()
+    folder_list_changed: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.folders) or self.folder_list_changed
+
+
+class MailboxListener:
+    """Listens for changes on a dedicated, logged-in connection.
+
+    Needs IDLE for push; with NOTIFY too, one connection hears every folder.
+    Without NOTIFY, INBOX is heard by IDLE and the other folders by STATUS
+    rounds; without IDLE, every folder by STATUS rounds. The connection must
+    be used for nothing else from `start()` until `stop()`. Methods raise
+    ImapUnavailable when the connection fails, ImapError when the server
+    refuses what the listener needs; the connection is then unusable.
+    """
+
+    def __init__(
+        self,
+        client: IMAPClient,
+        idle_seconds: float,
+        poll_seconds: float,
+        *,
+        use_notify: bool = True,
+    ) -> None:
+        self._client = client
+        self._idle_seconds = idle_seconds
+        self._poll_seconds = poll_seconds
+        self._use_notify = use_notify
+        sock = client.socket()
+        self._wire = _Wire(sock, sock.gettimeout() or DEFAULT_REPLY_SECONDS)
+        self._tags = (f"TI{n}".encode() for n in itertools.count(1))
+        self._can_idle = False
+        self._notifying = False
+        self._status_items = STATUS_WITHOUT_MODSEQ
+        self._selected: str | None = None
+        self._idle_tag: bytes | None = None
+        self._renew_at = 0.0
+        self._poll_at: float | None = None
+        self._listed: dict[str, bool] | None = None
+        self._statuses: dict[str, dict[str, str]] | None = None
+        self._changed: set[str] = set()
+        self._list_changed = False
+
+    @property
+    def uses_notify(self) -> bool:
+        """True once `start()` has set up NOTIFY."""
+        return self._notifying
+
+    def start(self) -> None:
+        """Choose the strategy the server allows and start listening."""
+        client = self._client
+        self._can_idle = bool(client.has_capability("IDLE"))
+        if client.has_capability("CONDSTORE"):
+            self._status_items = STATUS_WITH_MODSEQ
+        if self._use_notify and self._can_idle and client.has_capability("NOTIFY"):
+            self._notifying = self._set_notify()
+        if not self._notifying:
+            self._start_polling()
+        if self._can_idle:
+            self._enter_idle()
+
+    def wait(self, timeout: float) -> Changes:
+        """Block until something changed or `timeout` seconds passed.
+
+        Renews IDLE and runs STATUS rounds as they fall due meanwhile.
+        Returns empty Changes on timeout.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            self._do_due_work()
+            if self._changed or self._list_changed:
+                return self._take_changes()
+            now = time.monotonic()
+            if now >= deadline:
+                return Changes()
+            response = self._wire.read(min(deadline, self._next_work_at()) - now)
+            while response is not None:
+                self._note(response)
+                response = self._wire.read(0)
+
+    def stop(self) -> None:
+        """Leave IDLE, so that the connection takes ordinary commands
+        (LOGOUT) again. Changes heard meanwhile are dropped."""
+        self._leave_idle()
+
+    # Strategies
+
+    def _set_notify(self) -> bool:
+        """NOTIFY SET; False (and one log line) if the server refuses it."""
+        tag = self._send(NOTIFY_SET)
+        untagged, results = self._await_tagged([tag])
+        self._note_all(untagged)
+        if not results[tag].startswith(b"OK"):
+            _log_once(f"NOTIFY SET refused ({results[tag]!r}): polling folders with STATUS")
+            return False
+        return True
+
+    def _start_polling(self) -> None:
+        """EXAMINE INBOX when IDLE can watch it, and take the first STATUS round."""
+        if self._can_idle:
+            tag = self._send(b"EXAMINE INBOX")
+            # EXAMINE's own EXISTS and FETCH describe INBOX, they are not changes.
+            _untagged, results = self._await_tagged([tag])
+            _check_ok(b"EXAMINE INBOX", results[tag])
+            self._selected = "INBOX"
+            _log_once(f"no NOTIFY: IDLE on INBOX, STATUS every {self._poll_seconds} s elsewhere")
+        else:
+            _log_once(f"no IDLE: STATUS every {self._poll_seconds} s on every folder")
+        self._poll_round()
+
+    def _do_due_work(self) -> None:
+        now = time.monotonic()
+        if self._poll_at is not None and now >= self._poll_at:
+            self._leave_idle()
+            self._poll_round()
+        if self._can_idle and (self._idle_tag is None or now >= self._renew_at):
+            self._leave_idle()
+            self._enter_idle()
+
+    def _next_work_at(self) -> float:
+        times = [self._renew_at] if self._can_idle else []
+        if self._poll_at is not None:
+            times.append(self._poll_at)
+        return min(times, default=float("inf"))
+
+    # IDLE
+
+    def _enter_idle(self) -> None:
+        tag = self._send(b"IDLE")
+        deadline = time.monotonic() + self._wire.reply_seconds
+        while (response := self._wire.read(deadline - time.monotonic())) is not None:
+            if response.startswith(b"+"):
+                self._idle_tag = tag
+                self._renew_at = time.monotonic() + self._idle_seconds
+                return
+            if response.startswith(tag + b" "):
+                raise ImapError(f"the IMAP server refused IDLE: {response!r}")
+            self._note(response)
+        raise ImapUnavailable("the IMAP server did not answer IDLE")
+
+    def _leave_idle(self) -> None:
+        if self._idle_tag is None:
+            return
+        tag, self._idle_tag = self._idle_tag, None
+        self._wire.send(b"DONE\r\n")
+        untagged, _results = self._await_tagged([tag])
+        self._note_all(untagged)
+
+    # STATUS rounds
+
+    def _poll_round(self) -> None:
+        """LIST, then STATUS every selectable folder but the one IDLE
+        watches; compare both with the previous round."""
+        listed = self._list_folders()
+        if self._listed is not None and listed != self._listed:
+            self._list_changed = True
+        statuses = self._read_statuses(
+            name for name, selectable in listed.items() if selectable and name != self._selected
+        )
+        if self._statuses is not None:
+            previous = self._statuses
+            self._changed.update(
+                name for name, values in statuses.items() if previous.get(name, values) != values
+            )
+        self._listed, self._statuses = listed, statuses
+        self._poll_at = time.monotonic() + self._poll_seconds
+
+    def _list_folders(self) -> dict[str, bool]:
+        """Every folder's decoded name, and whether it can be selected."""
+        tag = self._send(b'LIST "" "*"')
+        untagged, results = self._await_tagged([tag])
+        _check_ok(b"LIST", results[tag])
+        folders: dict[str, bool] = {}
+        for response in untagged:
+            if _kind(response) == b"LIST":
+                name, selectable = _listed_folder(response)
+                folders[name] = selectable
+            else:
+                self._note(response)
+        return folders
+
+    def _read_statuses(self, folders: Iterable[str]) -> dict[str, dict[str, str]]:
+        """STATUS every folder, pipelined: one round trip for them all. A
+        folder that vanished since LIST (NO) is left out."""
+        tags = [
+            self._send(b"STATUS " + _quoted(imap_utf7.encode(name)) + b" " + self._status_items)
+            for name in sorted(folders)
+        ]
+        untagged, _results = self._await_tagged(tags)
+        statuses: dict[str, dict[str, str]] = {}
+        for response in untagged:
+            if _kind(response) == b"STATUS":
+                name, values = _folder_status(response)
+                statuses[name] = values
+            else:
+                self._note(response)
+        return statuses
+
+    # Responses
+
+    def _note(self, response: bytes) -> None:
+        """Record the change an unsolicited response announces."""
+        kind = _kind(response)
+        if kind == b"BYE":
+            raise ImapUnavailable(f"the IMAP server closed the connection: {response!r}")
+        if self._idle_tag is not None and response.startswith(self._idle_tag + b" "):
+            self._idle_tag = None  # the server ended IDLE; renewed on the next wait
+        elif kind == b"STATUS":
+            self._note_status(response)
+        elif kind == b"LIST" or b"[NOTIFICATIONOVERFLOW]" in response.upper():
+            self._list_changed = True
+        elif kind in SELECTED_CHANGES and self._selected is not None:
+            self._changed.add(self._selected)
+
+    def _note_all(self, responses: Iterable[bytes]) -> None:
+        for response in responses:
+            self._note(response)
+
+    def _note_status(self, response: bytes) -> None:
+        try:
+            self._changed.add(notified_folder_name(parse_tokens(response)[2]))
+        except (ValueError, IndexError):
+            log.warning("unreadable NOTIFY STATUS %r: looking at every folder", response)
+            self._list_changed = True
+
+    def _take_changes(self) -> Changes:
+        changes = Changes(frozenset(self._changed), self._list_changed)
+        self._changed, self._list_changed = set(), False
+        return changes
+
+    # Commands
+
+    def _send(self, command: bytes) -> bytes:
+        tag = next(self._tags)
+        self._wire.send(tag + b" " + command + b"\r\n")
+        return tag
+
+    def _await_tagged(self, tags: list[bytes]) -> tuple[list[bytes], dict[bytes, bytes]]:
+        """Read until every tag has its completion; the untagged responses
+        in order, and each tag's result ("OK …", "NO …", "BAD …")."""
+        pending = set(tags)
+        deadline = time.monotonic() + self._wire.reply_seconds
+        untagged: list[bytes] = []
+        results: dict[bytes, bytes] = {}
+        while pending:
+            response = self._wire.read(deadline - time.monotonic())
+            if response is None:
+                raise ImapUnavailable("the IMAP server did not answer in time")
+            tag, _, result = response.partition(b" ")
+            if tag in pending:
+                pending.discard(tag)
+                results[tag] = result
+            elif tag == b"*":
+                untagged.append(response)
+        return untagged, results
+
+
+def parse_tokens(response: bytes) -> list[Token]:
+    """Split one response (its literals inline, as `{n}\\r\\n` and n bytes)
+    into atoms, strings and parenthesised lists. Strings come unquoted and
+    unescaped. Raises ValueError if quotes or parentheses do not close.
+
+    Meant for STATUS and LIST responses: free text after OK or BYE may hold
+    unbalanced quotes.
+    """
+    stack: list[list[Token]] = [[]]
+    position = 0
+    while position < len(response):
+        char = response[position : position + 1]
+        if char == b" ":
+            position += 1
+        elif char == b"(":
+            stack.append([])
+            position += 1
+        elif char == b")":
+            if len(stack) == 1:
+                raise ValueError(f"unbalanced ')' in {response!r}")
+            closed = stack.pop()
+            stack[-1].append(closed)
+            position += 1
+        else:
+            value, position = _read_value(response, position)
+            stack[-1].append(value)
+    if len(stack) != 1:
+        raise ValueError(f"unclosed '(' in {response!r}")
+    return stack[0]
+
+
+def notified_folder_name(token: Token) -> str:
+    """A folder name from a NOTIFY STATUS or LIST line.
+
+    Dovecot 2.3.19 sends these as raw UTF-8, not modified UTF-7 ("Réclamations
+    & litiges" arrives as those very bytes), unlike its answers to LIST and
+    STATUS commands. Raises ValueError for a list or bytes that are not UTF-8.
+    """
+    return _text(token, "utf-8")
+
+
+def _read_value(data: bytes, position: int) -> tuple[bytes, int]:
+    """The atom, quoted string or literal at `position`, and where it ends."""
+    if data.startswith(b'"', position):
+        return _read_quoted(data, position + 1)
+    literal = _LITERAL_START.match(data, position)
+    if literal is not None:
+        start = literal.end()
+        end = start + int(literal.group(1))
+        if end > len(data):
+            raise ValueError(f"literal longer than the response: {data!r}")
+        return data[start:end], end
+    end = position
+    while end < len(data) and data[end : end + 1] not in (b" ", b"(", b")"):
+        end += 1
+    return data[position:end], end
+
+
+def _read_quoted(data: bytes, position: int) -> tuple[bytes, int]:
+    value = bytearray()
+    while position < len(data):
+        char = data[position : position + 1]
+        if char == b'"':
+            return bytes(value), position + 1
+        if char == b"\\":
+            position += 1
+            char = data[position : position + 1]
+        value += char
+        position += 1
+    raise ValueError(f"unclosed quoted string in {data!r}")
+
+
+def _quoted(value: bytes) -> bytes:
+    return b'"' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
+
+
+def _listed_folder(response: bytes) -> tuple[str, bool]:
+    """The decoded name in an answer to LIST, and whether it can be selected."""
+    try:
+        _star, _list, flags, _delimiter, name, *_extended = parse_tokens(response)
+        attributes = {_text(flag).upper() for flag in _as_list(flags)}
+        return _mailbox_name(name), not attributes & {"\\NOSELECT", "\\NONEXISTENT"}
+    except ValueError as exc:
+        raise ImapError(f"unreadable LIST answer: {response!r}") from exc
+
+
+def _folder_status(response: bytes) -> tuple[str, dict[str, str]]:
+    """The decoded name and the items of an answer to STATUS."""
+    try:
+        _star, _status, name, values = parse_tokens(response)
+        items = _as_list(values)
+        pairs = zip(items[::2], items[1::2], strict=True)
+        return _mailbox_name(name), {_text(k).upper(): _text(v) for k, v in pairs}
+    except ValueError as exc:
+        raise ImapError(f"unreadable STATUS answer: {response!r}") from exc
+
+
+def _as_list(token: Token) -> list[Token]:
+    if not isinstance(token, list):
+        raise ValueError(f"expected a list, got {token!r}")
+    return token
+
+
+def _as_bytes(token: Token) -> bytes:
+    if isinstance(token, list):
+        raise ValueError(f"expected a string, got a list: {token!r}")
+    return token
+
+
+def _text(token: Token, encoding: str = "ascii") -> str:
+    return _as_bytes(token).decode(encoding)
+
+
+def _mailbox_name(token: Token) -> str:
+    """A folder name as answers to LIST and STATUS carry it: modified UTF-7."""
+    return str(imap_utf7.decode(_as_bytes(token)))
+
+
+def _kind(response: bytes) -> bytes:
+    """`* 3 EXISTS` → EXISTS, `* STATUS …` → STATUS, `TI4 OK …` → OK."""
+    words = response.split(b" ", 3)
+    if len(words) > 2 and words[1].isdigit():
+        return words[2].upper()
+    return words[1].upper() if len(words) > 1 else b""
+
+
+def _log_once(message: str) -> None:
+    if message not in _logged:
+        _logged.add(message)
+        log.info(message)
+
+
+def _check_ok(command: bytes, result: bytes) -> None:
+    if not result.startswith(b"OK"):
+        raise ImapError(f"the IMAP server refused {command.decode()}: {result!r}")
+
+
+class _Wire:
+    """Whole responses from the socket, with deadlines, in our own buffer."""
+
+    def __init__(self, sock: socket.socket, reply_seconds: float) -> None:
+        self._sock = sock
+        self._buffer = bytearray()
+        self._poller = select.poll()
+        self._poller.register(sock, select.POLLIN)
+        self.reply_seconds = reply_seconds
+
+    def send(self, data: bytes) -> None:
+        try:
+            self._sock.sendall(data)
+        except OSError as exc:
+            raise ImapUnavailable(f"the IMAP connection failed: {exc}") from exc
+
+    def read(self, timeout: float) -> bytes | None:
+        """The next response without its final CRLF, or None if none is
+        complete within `timeout` seconds (0: only what has arrived)."""
+        deadline = time.monotonic() + timeout
+        while (end := self._response_end()) is None:
+            if not self._readable(max(0.0, deadline - time.monotonic())):
+                return None
+            self._receive()
+        response = bytes(self._buffer[:end])
+        del self._buffer[: end + 2]
+        return response
+
+    def _response_end(self) -> int | None:
+        """Where the CRLF ending the first complete response is: a line
+        ending in `{n}` continues after the n bytes of its literal."""
+        start = 0
+        while (crlf := self._buffer.find(b"\r\n", start)) >= 0:
+            literal = _LITERAL.search(self._buffer, start, crlf)
+            if literal is None:
+                return crlf
+            start = crlf + 2 + int(literal.group(1))
+        if len(self._buffer) > MAX_RESPONSE_BYTES:
+            raise ImapError("the IMAP server sent a response longer than 1 MiB")
+        return None
+
+    def _readable(self, timeout: float) -> bool:
+        # TLS may hold decrypted bytes the socket no longer shows as readable.
+        if isinstance(self._sock, ssl.SSLSocket) and self._sock.pending():
+            return True
+        return bool(self._poller.poll(timeout * 1000))
+
+    def _receive(self) -> None:
+        try:
+            data = self._sock.recv(65536)
+        except OSError as exc:
+            raise ImapUnavailable(f"the IMAP connection failed: {exc}") from exc
+        if not data:
+            raise ImapUnavailable("the IMAP server closed the connection")
+        self._buffer += data

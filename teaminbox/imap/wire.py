@@ -1,0 +1,77 @@
+"""IMAP wire values (UID sets, flag lists) and the FETCH imapclient cannot send.
+
+imapclient 4.x `fetch("1:*", …)` raises ValueError: it filters the answer
+by `int()` of the message set it was given. `fetch_uid_set` sends a UID set
+as written (ranges keep a 100k-message folder under the server's 64 KiB
+line limit) and keeps every FETCH the server answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.response_parser import parse_fetch_response
+
+
+def parse_uid_set(text: str) -> list[int]:
+    """`3:5,9` into [3, 4, 5, 9], in the order written: `5:3` gives [5, 4, 3].
+
+    The order matters for COPYUID, which pairs source and destination UIDs
+    by position (RFC 4315).
+    """
+    uids: list[int] = []
+    for piece in filter(None, text.split(",")):
+        first, _, last = piece.partition(":")
+        low, high = int(first), int(last or first)
+        step = 1 if high >= low else -1
+        uids.extend(range(low, high + step, step))
+    return uids
+
+
+def uid_ranges(uids: Iterable[int]) -> str:
+    """The shortest IMAP sequence set for `uids` (sorted or not): `1:3,7`.
+
+    Keeps command lines short: a list of 100k UIDs would pass the server's
+    64 KiB line limit, their ranges rarely do.
+    """
+    ordered = sorted(set(uids))
+    if not ordered:
+        return ""
+    pieces: list[str] = []
+    start = previous = ordered[0]
+    for uid in ordered[1:]:
+        if uid != previous + 1:
+            pieces.append(f"{start}:{previous}" if previous != start else str(start))
+            start = uid
+        previous = uid
+    pieces.append(f"{start}:{previous}" if previous != start else str(start))
+    return ",".join(pieces)
+
+
+def flag_names(raw: Sequence[bytes | str]) -> tuple[str, ...]:
+    """Flags as sorted text, without `\\Recent`, which is per session and
+    means nothing to anyone else. Sorted so that two lists compare equal."""
+    names = (f.decode() if isinstance(f, bytes) else f for f in raw)
+    return tuple(sorted(name for name in names if name != "\\Recent"))
+
+
+def fetch_uid_set(
+    client: IMAPClient,
+    uid_set: str,
+    items: Sequence[str],
+    modifiers: Sequence[str] = (),
+) -> dict[int, dict[bytes, Any]]:
+    """`UID FETCH uid_set (items) (modifiers)`, parsed by imapclient: UID → data."""
+    if not uid_set:
+        return {}
+    args = ["UID", "FETCH", uid_set, f"({' '.join(items)})"]
+    if modifiers:
+        args.append(f"({' '.join(modifiers)})")
+    imap = client._imap
+    typ, data = imap._command_complete("FETCH", imap._command(*args))
+    if typ != "OK":
+        raise imap.error(f"UID FETCH failed: {data}")
+    typ, data = imap._untagged_response(typ, data, "FETCH")
+    return dict(parse_fetch_response(data, client.normalise_times, True))

@@ -1,0 +1,65 @@
+"""Changes as events: kept for replay, and in step with the header cache.
+
+A change made in the app is known at the server's OK: `record_own` applies it
+to the cache at once (so that the sync after the watcher's echo finds
+nothing to report: no event twice) and stores its events. Changes found by
+a sync are already in the cache: `record` only stores them. Either way the
+caller commits, then publishes the returned events (never before the
+commit, or a browser could fetch a row the database does not have yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from teaminbox.bus import Bus
+from teaminbox.events import STORED_KINDS, Event, Kind
+from teaminbox.store import cache
+from teaminbox.store import events as stored_events
+
+# One prune for this many stored events keeps the table small without a timer.
+PRUNE_EVERY = 500
+
+
+def record(session: Session, events: Iterable[Event], keep: timedelta | None = None) -> list[Event]:
+    """Store the kinds worth replaying; every event back, stored ones with ids."""
+    result = []
+    for event in events:
+        if event.kind in STORED_KINDS:
+            (event,) = stored_events.add(session, [event])
+            if keep is not None and event.id % PRUNE_EVERY == 0:
+                stored_events.prune(session, keep)
+        result.append(event)
+    return result
+
+
+def record_own(session: Session, events: Iterable[Event]) -> list[Event]:
+    """Apply the app's own changes to the header cache, then `record` them."""
+    events = list(events)
+    for event in events:
+        _apply_to_cache(session, event)
+    return record(session, events)
+
+
+def publish(bus: Bus, events: Sequence[Event]) -> None:
+    for event in events:
+        bus.publish(event)
+
+
+def _apply_to_cache(session: Session, event: Event) -> None:
+    if event.uid is None:
+        return
+    state = cache.folder_state(session, event.folder)
+    if event.kind is Kind.FLAGS and state is not None:
+        cache.set_flags(session, state, {event.uid: tuple(sorted(event.flags))})
+    elif event.kind is Kind.EXPUNGED and state is not None:
+        cache.remove_uids(session, state, [event.uid])
+    elif event.kind is Kind.MOVED:
+        to_folder, to_uid = event.detail.get("to_folder"), event.detail.get("to_uid")
+        if to_folder and to_uid:
+            cache.move_row(session, event.folder, event.uid, to_folder, int(to_uid))
+        elif state is not None:
+            cache.remove_uids(session, state, [event.uid])

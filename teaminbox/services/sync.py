@@ -1,0 +1,123 @@
+"""Bringing the header cache in step with the mailbox, and saying what changed.
+
+The events returned here describe changes the app did not make itself:
+the app's own actions update the cache at the server's OK, so the sync that
+follows their IDLE echo finds nothing to report (no event twice). A message
+that left one folder and arrived in another in the same round, with the same
+Message-ID, is reported as moved, not as a deletion plus a new mail.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy.orm import Session
+
+from teaminbox.events import Event, Kind
+from teaminbox.imap.errors import FolderNotFound
+from teaminbox.imap.pool import ConnectionPool
+from teaminbox.imap.sync import FolderDelta, FolderVersion, fetch_delta
+from teaminbox.store import cache
+from teaminbox.store.models import FolderState
+
+
+def sync_folders(pool: ConnectionPool, session: Session, folders: Iterable[str]) -> list[Event]:
+    """Sync each folder, then pair expunges with arrivals into moves.
+
+    The caller commits, then publishes the events (never before the commit).
+    """
+    events: list[Event] = []
+    for folder in folders:
+        try:
+            events.extend(sync_folder(pool, session, folder))
+        except FolderNotFound:
+            continue  # deleted since it was listed: its next listing drops it
+    return correlate_moves(events)
+
+
+def sync_folder(pool: ConnectionPool, session: Session, folder: str) -> list[Event]:
+    """Apply one folder's changes to the cache; the events they make."""
+    state = cache.folder_state(session, folder)
+    known = FolderVersion(state.uidvalidity, state.uidnext, state.highestmodseq) if state else None
+    known_flags = cache.flags_by_uid(session, state) if state else {}
+    with pool.borrow() as client:
+        delta = fetch_delta(client, folder, known, known_flags)
+    if delta.empty and state is not None:
+        return []
+    state = cache.save_version(
+        session,
+        folder,
+        delta.version.uidvalidity,
+        delta.version.uidnext,
+        delta.version.highestmodseq,
+    )
+    if delta.rebuilt:
+        cache.clear_folder(session, state)
+        cache.add_headers(session, state, delta.new)
+        return []
+    return _apply(session, state, folder, delta)
+
+
+def _apply(session: Session, state: FolderState, folder: str, delta: FolderDelta) -> list[Event]:
+    gone = cache.remove_uids(session, state, delta.vanished)
+    cache.set_flags(session, state, delta.flags)
+    cache.add_headers(session, state, delta.new)
+    return [
+        *(
+            Event(
+                Kind.EXPUNGED,
+                folder,
+                uid=g.uid,
+                detail={"message_id": g.message_id, "subject": g.subject},
+            )
+            for g in gone
+        ),
+        *(Event(Kind.FLAGS, folder, uid=uid, flags=flags) for uid, flags in delta.flags.items()),
+        *(
+            Event(
+                Kind.NEW,
+                folder,
+                uid=h.uid,
+                flags=h.flags,
+                detail={"message_id": h.message_id, "subject": h.subject},
+            )
+            for h in delta.new
+        ),
+    ]
+
+
+def correlate_moves(events: list[Event]) -> list[Event]:
+    """Replace an expunge and an arrival of the same Message-ID (in another
+    folder) by one `moved` event on the source, naming the destination."""
+    arrivals: dict[str, list[Event]] = defaultdict(list)
+    for event in events:
+        if event.kind is Kind.NEW and event.detail.get("message_id"):
+            arrivals[event.detail["message_id"]].append(event)
+    paired: set[int] = set()
+    moves: list[Event] = []
+    for event in events:
+        message_id = event.detail.get("message_id")
+        if event.kind is not Kind.EXPUNGED or not message_id:
+            continue
+        arrival = next(
+            (
+                a
+                for a in arrivals.get(message_id, ())
+                if a.folder != event.folder and id(a) not in paired
+            ),
+            None,
+        )
+        if arrival is None:
+            continue
+        paired.update({id(arrival), id(event)})
+        moves.append(
+            Event(
+                Kind.MOVED,
+                event.folder,
+                uid=event.uid,
+                flags=arrival.flags,
+                detail={**event.detail, "to_folder": arrival.folder, "to_uid": arrival.uid},
+            )
+        )
+    return [e for e in events if id(e) not in paired] + moves

@@ -1,0 +1,117 @@
+"""The header cache: per-folder sync state and one row per message.
+
+Queries take the caller's session and never commit. The cache can be
+dropped and rebuilt from IMAP at any time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from teaminbox.domain import MessageHeader
+from teaminbox.store.models import CachedMessage, FolderState
+
+
+@dataclass(frozen=True)
+class CachedRef:
+    """What the cache remembers of a message that is gone: enough to say what it was."""
+
+    uid: int
+    message_id: str
+    subject: str
+
+
+def folder_state(session: Session, name: str) -> FolderState | None:
+    return session.scalar(select(FolderState).where(FolderState.name == name))
+
+
+def flags_by_uid(session: Session, state: FolderState) -> dict[int, tuple[str, ...]]:
+    rows = session.execute(
+        select(CachedMessage.uid, CachedMessage.flags).where(CachedMessage.folder_id == state.id)
+    )
+    return {uid: tuple(flags.split()) for uid, flags in rows}
+
+
+def save_version(
+    session: Session, name: str, uidvalidity: int, uidnext: int, highestmodseq: int | None
+) -> FolderState:
+    state = folder_state(session, name) or FolderState(name=name)
+    state.uidvalidity, state.uidnext, state.highestmodseq = uidvalidity, uidnext, highestmodseq
+    session.add(state)
+    session.flush()
+    return state
+
+
+def clear_folder(session: Session, state: FolderState) -> None:
+    session.execute(delete(CachedMessage).where(CachedMessage.folder_id == state.id))
+
+
+def add_headers(session: Session, state: FolderState, headers: Iterable[MessageHeader]) -> None:
+    session.add_all(
+        CachedMessage(
+            folder_id=state.id,
+            uid=h.uid,
+            message_id=h.message_id,
+            subject=h.subject,
+            sender_name=h.sender.name if h.sender else "",
+            sender_email=h.sender.email if h.sender else "",
+            recipients="\n".join(str(p) for p in h.recipients),
+            date=h.date,
+            size=h.size,
+            flags=" ".join(h.flags),
+        )
+        for h in headers
+    )
+
+
+def set_flags(session: Session, state: FolderState, flags: Mapping[int, tuple[str, ...]]) -> None:
+    if not flags:
+        return
+    rows = session.scalars(
+        select(CachedMessage).where(
+            CachedMessage.folder_id == state.id, CachedMessage.uid.in_(list(flags))
+        )
+    )
+    for row in rows:
+        row.flags = " ".join(flags[row.uid])
+
+
+def remove_uids(session: Session, state: FolderState, uids: Iterable[int]) -> list[CachedRef]:
+    """Drop these UIDs and say what they were."""
+    wanted = list(uids)
+    if not wanted:
+        return []
+    rows = list(
+        session.scalars(
+            select(CachedMessage).where(
+                CachedMessage.folder_id == state.id, CachedMessage.uid.in_(wanted)
+            )
+        )
+    )
+    gone = [CachedRef(r.uid, r.message_id, r.subject) for r in rows]
+    for row in rows:
+        session.delete(row)
+    return gone
+
+
+def move_row(session: Session, source: str, uid: int, destination: str, new_uid: int) -> None:
+    """Carry a message's cached row to `destination` under `new_uid`, so that
+    the sync after a move made by the app finds nothing new to report. A
+    folder the cache does not hold yet is left to its first sync."""
+    state = folder_state(session, source)
+    target = folder_state(session, destination)
+    if state is None:
+        return
+    row = session.scalar(
+        select(CachedMessage).where(CachedMessage.folder_id == state.id, CachedMessage.uid == uid)
+    )
+    if row is None:
+        return
+    if target is None:
+        session.delete(row)
+        return
+    row.folder_id, row.uid = target.id, new_uid

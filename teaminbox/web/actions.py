@@ -1,0 +1,170 @@
+"""Changing the shared mailbox from the browser: flags, moves, deletes,
+expunges and folders.
+
+Every route is a POST from a plain form (Flask-WTF checks its CSRF token;
+htmx sends it as X-CSRFToken). The services check the rights; these views
+read the form, commit the audit row and send the browser on: back to the
+message after a flag change (htmx swaps the message in place), to the folder
+after a move or a delete.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user, login_required
+
+from teaminbox.domain import MessageRef
+from teaminbox.events import Event, Kind
+from teaminbox.rights import Right
+from teaminbox.services import actions
+from teaminbox.store.models import User
+from teaminbox.web.access import db_session, imap_pool, require, rights
+from teaminbox.web.extensions import htmx
+from teaminbox.web.live import commit_and_publish, render_status
+
+bp = Blueprint("actions", __name__)
+
+# Names no folder: every open page re-reads its tree, through its own rights.
+FOLDERS_CHANGED = Event(Kind.FOLDERS, "")
+
+
+@bp.post("/folders/<path:folder>/messages/<int:uid>/flagged")
+@login_required
+def flagged(folder: str, uid: int) -> ResponseReturnValue:
+    """Flag (flagged=1) or unflag (flagged=0)."""
+    ref = MessageRef(folder, uid)
+    done = actions.set_flagged(
+        imap_pool(), db_session(), _actor(), rights(), ref, _checked("flagged")
+    )
+    commit_and_publish(done.events)
+    return _back_to_message(ref)
+
+
+@bp.post("/folders/<path:folder>/messages/<int:uid>/answered")
+@login_required
+def answered(folder: str, uid: int) -> ResponseReturnValue:
+    """Mark answered (answered=1) or not answered (answered=0)."""
+    ref = MessageRef(folder, uid)
+    done = actions.set_answered(
+        imap_pool(), db_session(), _actor(), rights(), ref, _checked("answered")
+    )
+    commit_and_publish(done.events)
+    return _back_to_message(ref)
+
+
+@bp.post("/folders/<path:folder>/messages/<int:uid>/move")
+@login_required
+def move(folder: str, uid: int) -> ResponseReturnValue:
+    """Move to the folder named in `destination`."""
+    destination = request.form.get("destination", "")
+    if not destination:
+        abort(400)
+    moved = actions.move(
+        imap_pool(), db_session(), _actor(), rights(), MessageRef(folder, uid), destination
+    )
+    commit_and_publish(moved.events)
+    flash(_("Message moved to %(folder)s.", folder=moved.destination))
+    return _to_folder(folder)
+
+
+@bp.post("/folders/<path:folder>/messages/<int:uid>/delete")
+@login_required
+def delete(folder: str, uid: int) -> ResponseReturnValue:
+    """Move to the Trash; in the Trash, mark for removal at the next expunge."""
+    deleted = actions.delete(imap_pool(), db_session(), _actor(), rights(), MessageRef(folder, uid))
+    commit_and_publish(deleted.events)
+    if deleted.marked:
+        flash(_("Message marked for deletion: it goes when the Trash is emptied."))
+    else:
+        flash(_("Message moved to %(folder)s.", folder=deleted.trash))
+    return _to_folder(folder)
+
+
+@bp.post("/folders/<path:folder>/expunge")
+@login_required
+def expunge(folder: str) -> ResponseReturnValue:
+    """Remove for good the messages marked deleted."""
+    done = actions.expunge(imap_pool(), db_session(), _actor(), rights(), folder)
+    commit_and_publish(done.events)
+    flash(_removed(len(done.uids)))
+    return _to_folder(folder)
+
+
+@bp.post("/folders/<path:folder>/empty")
+@login_required
+def empty(folder: str) -> ResponseReturnValue:
+    """Empty the Trash; the form must carry confirm=1."""
+    require(folder, Right.EXPUNGE)
+    if request.form.get("confirm") != "1":
+        raise actions.ActionRefused(actions.Refusal.NOT_CONFIRMED, folder)
+    done = actions.empty_trash(imap_pool(), db_session(), _actor(), rights(), folder)
+    commit_and_publish(done.events)
+    flash(_removed(len(done.uids)))
+    return _to_folder(folder)
+
+
+@bp.post("/folders")
+@login_required
+def create_top_level_folder() -> ResponseReturnValue:
+    """Create a folder at the top of the tree (the field `name`)."""
+    return _create(None)
+
+
+@bp.post("/folders/<path:folder>/subfolders")
+@login_required
+def create_subfolder(folder: str) -> ResponseReturnValue:
+    """Create a folder inside `folder` (the field `name`)."""
+    return _create(folder)
+
+
+@bp.post("/folders/<path:folder>/delete")
+@login_required
+def delete_folder(folder: str) -> ResponseReturnValue:
+    """Delete an empty folder without subfolders."""
+    deleted = actions.delete_folder(imap_pool(), db_session(), _actor(), rights(), folder)
+    commit_and_publish([FOLDERS_CHANGED])
+    flash(_("Folder %(folder)s deleted.", folder=deleted.name))
+    return redirect(url_for("inbox.index"), 303)
+
+
+def _create(parent: str | None) -> ResponseReturnValue:
+    name = request.form.get("name", "")
+    created = actions.create_folder(imap_pool(), db_session(), _actor(), rights(), parent, name)
+    commit_and_publish([FOLDERS_CHANGED])
+    flash(_("Folder %(folder)s created.", folder=created.name))
+    if rights().can(created.name, Right.READ):
+        return _to_folder(created.name)
+    return redirect(url_for("inbox.index"), 303)
+
+
+def _actor() -> User:
+    user: User = current_user.user
+    return user
+
+
+def _checked(field: str) -> bool:
+    return request.form.get(field) == "1"
+
+
+def _back_to_message(ref: MessageRef) -> ResponseReturnValue:
+    """htmx gets the status bar re-rendered in place; a plain form, the page."""
+    if htmx and rights().can(ref.folder, Right.READ):
+        return render_status(ref)
+    if rights().can(ref.folder, Right.READ):
+        return redirect(url_for("inbox.message", folder=ref.folder, uid=ref.uid), 303)
+    return redirect(url_for("inbox.index"), 303)
+
+
+def _to_folder(folder: str) -> ResponseReturnValue:
+    if rights().can(folder, Right.READ):
+        return redirect(url_for("inbox.folder", folder=folder), 303)
+    return redirect(url_for("inbox.index"), 303)
+
+
+def _removed(count: int) -> str:
+    return str(
+        ngettext("%(num)d message removed for good.", "%(num)d messages removed for good.", count)
+    )

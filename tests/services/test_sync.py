@@ -1,0 +1,158 @@
+"""The header cache follows the mailbox, whoever changes it, against the real
+Dovecot: flags, arrivals, expunges, moves, and a UIDVALIDITY change."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
+from teaminbox.events import Event, Kind
+from teaminbox.imap.append import append_messages, ensure_folders
+from teaminbox.imap.connection import ImapSettings, open_connection
+from teaminbox.imap.pool import ConnectionPool
+from teaminbox.services.sync import correlate_moves, sync_folders
+from teaminbox.store import cache
+from teaminbox.store.db import Database
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[DovecotServer]:
+    server = start_dovecot(tmp_path / "dovecot")
+    yield server
+    stop_dovecot(server, purge=True)
+
+
+@pytest.fixture
+def other(server: DovecotServer) -> Iterator[IMAPClient]:
+    """Thunderbird on the same account."""
+    client = IMAPClient(server.host, port=server.imap_port, ssl=False, timeout=10)
+    client.login(server.user, server.password)
+    ensure_folders(client, ["Factures"])
+    yield client
+    client.logout()
+
+
+def pool_for(settings: ImapSettings) -> ConnectionPool:
+    return ConnectionPool(lambda: open_connection(settings), size=1)
+
+
+def append(client: IMAPClient, folder: str, count: int) -> list[str]:
+    ids = [f"<{uuid.uuid4().hex}@test>" for _ in range(count)]
+    append_messages(
+        client,
+        folder,
+        [
+            (
+                f"From: a@example.com\r\nSubject: s{i}\r\nMessage-ID: {mid}\r\n\r\nhi\r\n".encode(),
+                [],
+                datetime.now(UTC),
+            )
+            for i, mid in enumerate(ids)
+        ],
+    )
+    return ids
+
+
+def cached(database: Database, folder: str) -> dict[int, tuple[str, ...]]:
+    with database.session() as session:
+        state = cache.folder_state(session, folder)
+        return cache.flags_by_uid(session, state) if state else {}
+
+
+def server_flags(client: IMAPClient, folder: str) -> dict[int, tuple[str, ...]]:
+    client.select_folder(folder, readonly=True)
+    uids = client.search(["ALL"])
+    return {
+        uid: tuple(sorted(f.decode() for f in flags if f != b"\\Recent"))
+        for uid, flags in (client.get_flags(uids) if uids else {}).items()
+    }
+
+
+def sync(pool: ConnectionPool, database: Database, *folders: str) -> list[Event]:
+    with database.session() as session:
+        events = sync_folders(pool, session, folders)
+        session.commit()
+    return events
+
+
+@pytest.mark.parametrize("qresync", [True, False], ids=["qresync", "compare"])
+def test_cache_follows_another_client(
+    server: DovecotServer,
+    other: IMAPClient,
+    database: Database,
+    qresync: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not qresync:
+        monkeypatch.setattr("teaminbox.imap.connection.enable_qresync", lambda client: False)
+    pool = pool_for(server.imap_settings)
+    append(other, "INBOX", 5)
+    assert sync(pool, database, "INBOX") == []  # the first sync fills the cache silently
+    assert cached(database, "INBOX") == server_flags(other, "INBOX")
+
+    other.select_folder("INBOX")
+    other.add_flags([1, 2], ["\\Answered"])
+    other.delete_messages([3])
+    other.expunge()
+    append(other, "INBOX", 1)
+    events = sync(pool, database, "INBOX")
+    kinds = sorted((e.kind.value, e.uid) for e in events)
+    assert kinds == [("expunged", 3), ("flags", 1), ("flags", 2), ("new", 6)]
+    assert next(e for e in events if e.uid == 1).flags == ("\\Answered",)
+    assert cached(database, "INBOX") == server_flags(other, "INBOX")
+    assert sync(pool, database, "INBOX") == []  # nothing changed since
+    pool.close()
+
+
+def test_a_move_by_another_client_is_one_moved_event(
+    server: DovecotServer, other: IMAPClient, database: Database
+) -> None:
+    pool = pool_for(server.imap_settings)
+    (message_id,) = append(other, "INBOX", 1)
+    sync(pool, database, "INBOX", "Factures")
+    other.select_folder("INBOX")
+    other.move([1], "Factures")
+    events = sync(pool, database, "INBOX", "Factures")
+    assert len(events) == 1
+    moved = events[0]
+    assert (moved.kind, moved.folder, moved.uid) == (Kind.MOVED, "INBOX", 1)
+    assert moved.detail["to_folder"] == "Factures"
+    assert moved.detail["message_id"] == message_id
+    assert cached(database, "Factures") == server_flags(other, "Factures")
+    assert cached(database, "INBOX") == {}
+    pool.close()
+
+
+def test_uidvalidity_change_rebuilds_the_folder(
+    server: DovecotServer, other: IMAPClient, database: Database
+) -> None:
+    pool = pool_for(server.imap_settings)
+    append(other, "Factures", 3)
+    sync(pool, database, "Factures")
+    other.delete_folder("Factures")  # recreated: a new UIDVALIDITY
+    other.create_folder("Factures")
+    append(other, "Factures", 2)
+    assert sync(pool, database, "Factures") == []
+    assert cached(database, "Factures") == server_flags(other, "Factures")
+    assert sorted(cached(database, "Factures")) == [1, 2]
+    pool.close()
+
+
+def test_correlate_moves_pairs_only_across_folders() -> None:
+    gone = Event(Kind.EXPUNGED, "INBOX", uid=4, detail={"message_id": "<a@x>", "subject": "s"})
+    same_folder = Event(Kind.NEW, "INBOX", uid=9, detail={"message_id": "<a@x>", "subject": "s"})
+    elsewhere = Event(Kind.NEW, "Archive", uid=2, detail={"message_id": "<a@x>", "subject": "s"})
+    unrelated = Event(Kind.NEW, "Archive", uid=3, detail={"message_id": "<b@x>", "subject": "t"})
+    result = correlate_moves([gone, same_folder, elsewhere, unrelated])
+    assert same_folder in result and unrelated in result
+    assert gone not in result and elsewhere not in result
+    moved = [e for e in result if e.kind is Kind.MOVED]
+    assert [(m.folder, m.uid, m.detail["to_folder"], m.detail["to_uid"]) for m in moved] == [
+        ("INBOX", 4, "Archive", 2)
+    ]
