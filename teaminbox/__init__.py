@@ -19,7 +19,8 @@ from teaminbox import config as settings
 from teaminbox.imap.connection import ImapSettings, open_connection
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.store.db import Database
-from teaminbox.web import access, errors, filters, live, security
+from teaminbox.web import access, errors, filters, security
+from teaminbox.web import live as live_web
 from teaminbox.web.extensions import babel, csrf, htmx, limiter, login_manager
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,7 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _configure(app, overrides or {})
     app.extensions[access.DATABASE] = Database(app.config["DATABASE_URL"])
     app.extensions[access.IMAP_POOL] = build_imap_pool(app.config)
-    live.init_app(app)
+    live_web.init_app(app)
     _attach_extensions(app)
     _register_blueprints(app)
     from teaminbox import cli
@@ -94,7 +95,7 @@ def build_imap_pool(config: dict[str, Any]) -> ConnectionPool:
 
 def close_app(app: Flask) -> None:
     """Stop the live threads and close connections: for tests and shutdown."""
-    live.close_app(app)
+    live_web.close_app(app)
     app.extensions[access.IMAP_POOL].close()
     app.extensions[access.DATABASE].dispose()
 
@@ -137,6 +138,6 @@ def _register_blueprints(app: Flask) -> None:
         admin.bp,
         actions.bp,
         events.bp,
-        live.bp,
+        live_web.bp,
     ):
         app.register_blueprint(blueprint)

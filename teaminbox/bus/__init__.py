@@ -23,12 +23,14 @@ class Bus(Protocol):
     def close(self) -> None: ...
 
 
-def bus_for(redis_url: str | None) -> Bus:
-    """Redis pub/sub when a Redis URL is set (several processes), else in-process."""
+def bus_for(redis_url: str | None, mailbox_key: str) -> Bus:
+    """Redis pub/sub when a Redis URL is set (several processes), else
+    in-process. On Redis, each mailbox has a channel of its own, so offices
+    sharing a Redis never hear each other's mail."""
     if redis_url:
-        from teaminbox.bus.redis import RedisBus
+        from teaminbox.bus.redis import CHANNEL, RedisBus
 
-        return RedisBus(redis_url)
+        return RedisBus(redis_url, f"{CHANNEL}:{mailbox_key}")
     from teaminbox.bus.memory import MemoryBus
 
     return MemoryBus()

@@ -39,6 +39,12 @@ class ImapSettings:
     password: str
     timeout: float = 30.0
 
+    @property
+    def mailbox_key(self) -> str:
+        """Names the mailbox among others sharing a Redis or a database:
+        for the watcher lease and the bus channel."""
+        return f"imap://{self.user}@{self.host}:{self.port}"
+
     def __repr__(self) -> str:  # never print the password
         return f"ImapSettings({self.user}@{self.host}:{self.port}, {self.security})"
 

@@ -60,9 +60,11 @@ def sync_folder(pool: ConnectionPool, session: Session, folder: str) -> list[Eve
 
 
 def _apply(session: Session, state: FolderState, folder: str, delta: FolderDelta) -> list[Event]:
+    # What the cache says changed, not what the delta says: the app may have
+    # recorded its own change since the delta was computed (no echo twice).
     gone = cache.remove_uids(session, state, delta.vanished)
-    cache.set_flags(session, state, delta.flags)
-    cache.add_headers(session, state, delta.new)
+    changed = cache.set_flags(session, state, delta.flags)
+    new = cache.add_headers(session, state, delta.new)
     return [
         *(
             Event(
@@ -73,7 +75,7 @@ def _apply(session: Session, state: FolderState, folder: str, delta: FolderDelta
             )
             for g in gone
         ),
-        *(Event(Kind.FLAGS, folder, uid=uid, flags=flags) for uid, flags in delta.flags.items()),
+        *(Event(Kind.FLAGS, folder, uid=uid, flags=flags) for uid, flags in changed.items()),
         *(
             Event(
                 Kind.NEW,
@@ -82,7 +84,7 @@ def _apply(session: Session, state: FolderState, folder: str, delta: FolderDelta
                 flags=h.flags,
                 detail={"message_id": h.message_id, "subject": h.subject},
             )
-            for h in delta.new
+            for h in new
         ),
     ]
 

@@ -50,7 +50,14 @@ def clear_folder(session: Session, state: FolderState) -> None:
     session.execute(delete(CachedMessage).where(CachedMessage.folder_id == state.id))
 
 
-def add_headers(session: Session, state: FolderState, headers: Iterable[MessageHeader]) -> None:
+def add_headers(
+    session: Session, state: FolderState, headers: Iterable[MessageHeader]
+) -> list[MessageHeader]:
+    """Cache the headers of UIDs not cached yet; the ones added. A UID the
+    app's own move already carried here (`move_row`) is not news."""
+    headers = list(headers)
+    known = _cached_uids(session, state, [h.uid for h in headers])
+    added = [h for h in headers if h.uid not in known]
     session.add_all(
         CachedMessage(
             folder_id=state.id,
@@ -64,20 +71,30 @@ def add_headers(session: Session, state: FolderState, headers: Iterable[MessageH
             size=h.size,
             flags=" ".join(h.flags),
         )
-        for h in headers
+        for h in added
     )
+    return added
 
 
-def set_flags(session: Session, state: FolderState, flags: Mapping[int, tuple[str, ...]]) -> None:
+def set_flags(
+    session: Session, state: FolderState, flags: Mapping[int, tuple[str, ...]]
+) -> dict[int, tuple[str, ...]]:
+    """Store these flags; those that differed from the cached ones. Read at
+    write time, so a change the app recorded meanwhile is not reported again."""
     if not flags:
-        return
+        return {}
     rows = session.scalars(
         select(CachedMessage).where(
             CachedMessage.folder_id == state.id, CachedMessage.uid.in_(list(flags))
         )
     )
+    changed = {}
     for row in rows:
-        row.flags = " ".join(flags[row.uid])
+        stored = " ".join(flags[row.uid])
+        if row.flags != stored:
+            row.flags = stored
+            changed[row.uid] = flags[row.uid]
+    return changed
 
 
 def remove_uids(session: Session, state: FolderState, uids: Iterable[int]) -> list[CachedRef]:
@@ -96,6 +113,18 @@ def remove_uids(session: Session, state: FolderState, uids: Iterable[int]) -> li
     for row in rows:
         session.delete(row)
     return gone
+
+
+def _cached_uids(session: Session, state: FolderState, uids: list[int]) -> set[int]:
+    if not uids:
+        return set()
+    return set(
+        session.scalars(
+            select(CachedMessage.uid).where(
+                CachedMessage.folder_id == state.id, CachedMessage.uid.in_(uids)
+            )
+        )
+    )
 
 
 def move_row(session: Session, source: str, uid: int, destination: str, new_uid: int) -> None:

@@ -39,7 +39,9 @@ ACCOUNTS_CHANGED = Event(Kind.ACCOUNT, "")
 
 
 def init_app(app: Flask) -> None:
-    bus = bus_for(app.config["REDIS_URL"])
+    from teaminbox import imap_settings
+
+    bus = bus_for(app.config["REDIS_URL"], imap_settings(app.config).mailbox_key)
     board = PresenceBoard(app.config["PRESENCE_SECONDS"])
     bus.add_listener(board.apply)
     app.extensions[BUS] = bus
@@ -233,7 +235,7 @@ def _start_supervisor() -> None:
     config = app.config
     imap = imap_settings(config)
     lease = lease_for(
-        f"imap://{imap.user}@{imap.host}:{imap.port}",
+        imap.mailbox_key,
         redis_url=config["REDIS_URL"],
         database_url=config["DATABASE_URL"],
         seconds=config["WATCH_LEASE_SECONDS"],

@@ -16,9 +16,11 @@ from teaminbox.events import Event, Kind
 from teaminbox.imap.append import append_messages, ensure_folders
 from teaminbox.imap.connection import ImapSettings, open_connection
 from teaminbox.imap.pool import ConnectionPool
+from teaminbox.services import feed
+from teaminbox.services import sync as sync_module
 from teaminbox.services.sync import correlate_moves, sync_folders
-from teaminbox.store import cache
 from teaminbox.store.db import Database
+from tests.imap_helpers import cached_flags, server_flags
 
 
 @pytest.fixture
@@ -59,21 +61,6 @@ def append(client: IMAPClient, folder: str, count: int) -> list[str]:
     return ids
 
 
-def cached(database: Database, folder: str) -> dict[int, tuple[str, ...]]:
-    with database.session() as session:
-        state = cache.folder_state(session, folder)
-        return cache.flags_by_uid(session, state) if state else {}
-
-
-def server_flags(client: IMAPClient, folder: str) -> dict[int, tuple[str, ...]]:
-    client.select_folder(folder, readonly=True)
-    uids = client.search(["ALL"])
-    return {
-        uid: tuple(sorted(f.decode() for f in flags if f != b"\\Recent"))
-        for uid, flags in (client.get_flags(uids) if uids else {}).items()
-    }
-
-
 def sync(pool: ConnectionPool, database: Database, *folders: str) -> list[Event]:
     with database.session() as session:
         events = sync_folders(pool, session, folders)
@@ -94,7 +81,7 @@ def test_cache_follows_another_client(
     pool = pool_for(server.imap_settings)
     append(other, "INBOX", 5)
     assert sync(pool, database, "INBOX") == []  # the first sync fills the cache silently
-    assert cached(database, "INBOX") == server_flags(other, "INBOX")
+    assert cached_flags(database, "INBOX") == server_flags(other, "INBOX")
 
     other.select_folder("INBOX")
     other.add_flags([1, 2], ["\\Answered"])
@@ -105,7 +92,7 @@ def test_cache_follows_another_client(
     kinds = sorted((e.kind.value, e.uid) for e in events)
     assert kinds == [("expunged", 3), ("flags", 1), ("flags", 2), ("new", 6)]
     assert next(e for e in events if e.uid == 1).flags == ("\\Answered",)
-    assert cached(database, "INBOX") == server_flags(other, "INBOX")
+    assert cached_flags(database, "INBOX") == server_flags(other, "INBOX")
     assert sync(pool, database, "INBOX") == []  # nothing changed since
     pool.close()
 
@@ -124,8 +111,8 @@ def test_a_move_by_another_client_is_one_moved_event(
     assert (moved.kind, moved.folder, moved.uid) == (Kind.MOVED, "INBOX", 1)
     assert moved.detail["to_folder"] == "Factures"
     assert moved.detail["message_id"] == message_id
-    assert cached(database, "Factures") == server_flags(other, "Factures")
-    assert cached(database, "INBOX") == {}
+    assert cached_flags(database, "Factures") == server_flags(other, "Factures")
+    assert cached_flags(database, "INBOX") == {}
     pool.close()
 
 
@@ -139,8 +126,44 @@ def test_uidvalidity_change_rebuilds_the_folder(
     other.create_folder("Factures")
     append(other, "Factures", 2)
     assert sync(pool, database, "Factures") == []
-    assert cached(database, "Factures") == server_flags(other, "Factures")
-    assert sorted(cached(database, "Factures")) == [1, 2]
+    assert cached_flags(database, "Factures") == server_flags(other, "Factures")
+    assert sorted(cached_flags(database, "Factures")) == [1, 2]
+    pool.close()
+
+
+def test_an_app_change_recorded_during_a_sync_is_not_reported_again(
+    server: DovecotServer, other: IMAPClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race behind duplicate events: the sync reads the cache, the app
+    stores a flag and records it, then the sync's fetch sees that flag."""
+    pool = pool_for(server.imap_settings)
+    append(other, "INBOX", 2)
+    sync(pool, database, "INBOX", "Factures")
+    original = sync_module.fetch_delta
+
+    def fetch_while_the_app_acts(*args: object, **kwargs: object) -> object:
+        other.select_folder("INBOX")
+        other.add_flags([1], ["\\Flagged"])  # the app's STORE (tagged OK)...
+        other.move([2], "Factures")  # ...and the app's MOVE
+        with database.session() as session:  # ...recorded by its request
+            feed.record_own(
+                session,
+                [
+                    Event(Kind.FLAGS, "INBOX", uid=1, flags=("\\Flagged",)),
+                    Event(
+                        Kind.MOVED, "INBOX", uid=2, detail={"to_folder": "Factures", "to_uid": 1}
+                    ),
+                ],
+            )
+            session.commit()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sync_module, "fetch_delta", fetch_while_the_app_acts)
+    assert sync(pool, database, "INBOX") == []
+    monkeypatch.setattr(sync_module, "fetch_delta", original)
+    assert sync(pool, database, "Factures") == []
+    assert cached_flags(database, "INBOX") == server_flags(other, "INBOX")
+    assert cached_flags(database, "Factures") == server_flags(other, "Factures")
     pool.close()
 
 
