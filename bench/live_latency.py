@@ -27,103 +27,30 @@ every other change at a 1 s pace), which would mix two regimes in (b).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.metadata
 import json
 import logging
 import os
 import platform
-import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, NoReturn
 
-from flask import Flask
-from imapclient import IMAPClient
-from werkzeug.serving import BaseWSGIServer, make_server
-
-from bench.imap_raw import FLAGGED, RawImap
 from bench.report import (
     AppActionResult,
     OtherClientResult,
-    Summary,
     action_table,
     as_json,
     other_client_table,
 )
-from bench.sse_fleet import Arrivals, FlagsMatch, Fleet, StreamTarget
-from bench.web_client import USER_AGENT, WebClient
-from teaminbox import close_app, create_app
-from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
-from teaminbox.domain import Role
-from teaminbox.imap.append import Appendable, append_messages, ensure_folders
-from teaminbox.services import accounts
-from teaminbox.store import migrate
-from teaminbox.store.db import Database
-
-FOLDER = "Bench"
-PASSWORD = "correct horse battery"  # noqa: S105 - throwaway users of a private run
-SERVER_KIND = "werkzeug ThreadedWSGIServer (make_server threaded=True), the embedded default"
-# Seconds a round may take before its missing arrivals count as misses.
-ROUND_TIMEOUT = 5.0
-# A phase starts once no `flags` event came for this long: longer than the
-# push delay, and than the window in which Dovecot pushes the next change at once.
-QUIET_SECONDS = 1.5
-# How long the app may take to start watching and hear a first change.
-WATCH_READY_TIMEOUT = 60.0
-
-log = logging.getLogger("bench.live_latency")
-
-
-@dataclass(frozen=True)
-class Options:
-    streams: tuple[int, ...]
-    rounds: int
-    warmup: int
-    interval: float
-    messages: int
-    json_path: Path | None
-    live: bool  # False: LIVE_UPDATES off, part (a) only (no watcher to measure)
-
-
-@dataclass(frozen=True)
-class Targets:
-    """The three messages of the bench folder, one per kind of change, so
-    that no round can be confused with another kind's echo."""
-
-    app_uid: int  # (a) toggled by Claire in the app
-    floor_uid: int  # (a)'s floor: raw UID STORE
-    other_uid: int  # (b) toggled by the other IMAP client
-
-
-@dataclass
-class Bench:
-    """Everything one run holds open."""
-
-    dovecot: DovecotServer
-    targets: Targets
-    app: Flask
-    port: int
-    claire: WebClient
-    alice: WebClient
-    thunderbird: IMAPClient
-    raw: RawImap
-    fleet: Fleet
-    flagged: dict[int, bool]
-
-    def target(self) -> StreamTarget:
-        headers = (("User-Agent", USER_AGENT), ("Cookie", self.alice.cookie_header()))
-        return StreamTarget("127.0.0.1", self.port, "/events", headers)
+from bench.rounds import measure_app_action, measure_other_client, wait_until_watching
+from bench.testbed import SERVER_KIND, Options, running_bench
 
 
 def parse_options(argv: Sequence[str]) -> Options:
@@ -154,276 +81,6 @@ def parse_options(argv: Sequence[str]) -> Options:
     )
 
 
-# --- setting up ------------------------------------------------------------
-
-
-def seed_folder(server: DovecotServer, count: int) -> Targets:
-    """Create FOLDER with `count` plain messages; the first three UIDs are
-    the targets."""
-    client = IMAPClient(server.host, port=server.imap_port, ssl=False, timeout=60)
-    client.login(server.user, server.password)
-    try:
-        ensure_folders(client, [FOLDER])
-        append_messages(client, FOLDER, [_message(i) for i in range(count)])
-        client.select_folder(FOLDER, readonly=True)
-        uids = sorted(client.search("ALL"))
-    finally:
-        client.logout()
-    return Targets(uids[0], uids[1], uids[2])
-
-
-def _message(index: int) -> Appendable:
-    message = EmailMessage()
-    message["From"] = f"Customer {index} <customer{index}@example.test>"
-    message["To"] = "contact@office.test"
-    message["Subject"] = f"Benchmark message {index}"
-    message["Message-ID"] = f"<bench-{index}@example.test>"
-    message["Date"] = "Fri, 20 Nov 2026 09:30:00 +0000"
-    message.set_content(f"Message {index} of the live latency benchmark.\n")
-    return message.as_bytes(), (), datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
-
-
-def build_app(server: DovecotServer, instance: Path, *, live: bool) -> Flask:
-    """The app as embedded by default (SQLite, in-process bus, 4 IMAP
-    connections), with the watcher on, migrated, with Claire and Alice."""
-    # create_app reads instance/config.py and TEAMINBOX_* variables: keep the
-    # developer's own instance and settings out of the run.
-    os.environ["TEAMINBOX_INSTANCE_PATH"] = str(instance)
-    app = create_app(
-        {
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "DATABASE_URL": f"sqlite:///{instance / 'teaminbox.db'}",
-            "REDIS_URL": None,
-            "IMAP_HOST": server.host,
-            "IMAP_PORT": server.imap_port,
-            "IMAP_SECURITY": "none",
-            "IMAP_USER": server.user,
-            "IMAP_PASSWORD": server.password,
-            "LIVE_UPDATES": live,
-        }
-    )
-    database: Database = app.extensions["teaminbox.database"]
-    migrate.upgrade(database)
-    with database.session() as session:
-        accounts.create_user(session, "claire", PASSWORD, Role.MANAGER, "Claire Moreau")
-        accounts.create_user(session, "alice", PASSWORD, Role.STAFF, "Alice Martin")
-        session.commit()
-    return app
-
-
-@contextlib.contextmanager
-def served(app: Flask) -> Iterator[int]:
-    """Serve `app` on a free port in a thread; yield the port; stop it."""
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="werkzeug", daemon=True)
-    thread.start()
-    try:
-        yield server.server_port
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(10)
-
-
-@contextlib.contextmanager
-def running_bench(options: Options, root: Path) -> Iterator[Bench]:
-    """Start everything; stop it all in reverse order, whatever happens."""
-    with contextlib.ExitStack() as stack:
-        dovecot = start_dovecot(root / "dovecot")
-        stack.callback(stop_dovecot, dovecot, purge=True)
-        targets = seed_folder(dovecot, options.messages)
-        app = build_app(dovecot, root / "instance", live=options.live)
-        stack.callback(close_app, app)
-        port = stack.enter_context(served(app))
-        fleet = Fleet()
-        stack.callback(fleet.close)
-        claire, alice = WebClient("127.0.0.1", port), WebClient("127.0.0.1", port)
-        claire.log_in("claire", PASSWORD)
-        alice.log_in("alice", PASSWORD)
-        thunderbird = IMAPClient(dovecot.host, port=dovecot.imap_port, ssl=False, timeout=10)
-        thunderbird.login(dovecot.user, dovecot.password)
-        stack.callback(thunderbird.logout)
-        thunderbird.select_folder(FOLDER)
-        raw = RawImap(dovecot.host, dovecot.imap_port)
-        stack.callback(raw.close)
-        raw.log_in(dovecot.user, dovecot.password)
-        raw.command(f'SELECT "{FOLDER}"')
-        # Open for the whole run, well inside IDLE's 29 minutes.
-        fleet.watch_idle(dovecot.host, dovecot.imap_port, dovecot.user, dovecot.password, FOLDER)
-        yield Bench(dovecot, targets, app, port, claire, alice, thunderbird, raw, fleet, {})
-
-
-# --- measuring -------------------------------------------------------------
-
-
-def _pace(started_ns: int, interval: float) -> None:
-    """Start rounds `interval` apart (load shape, not correctness)."""
-    left = interval - (time.monotonic_ns() - started_ns) / 1e9
-    if left > 0:
-        time.sleep(left)
-
-
-def _toggle(bench: Bench, uid: int) -> bool:
-    bench.flagged[uid] = not bench.flagged.get(uid, False)
-    return bench.flagged[uid]
-
-
-def _since(arrivals: Arrivals, start_ns: int) -> tuple[list[int], int, int]:
-    """The latencies of the streams that got the event, the number that did
-    not, and the first-to-last spread."""
-    got = [a for a in arrivals.streams if a is not None]
-    spread = max(got) - min(got) if got else 0
-    return [a - start_ns for a in got], len(arrivals.streams) - len(got), spread
-
-
-def app_action_round(bench: Bench) -> tuple[Arrivals, int, int]:
-    """One flag toggle by Claire: (arrivals, POST start, POST end)."""
-    uid = bench.targets.app_uid
-    flagged = _toggle(bench, uid)
-    bench.fleet.expect(
-        FlagsMatch(FOLDER, uid, flagged, "claire"), idle=False, timeout=ROUND_TIMEOUT
-    )
-    path = f"/folders/{FOLDER}/messages/{uid}/flagged"
-    answer = bench.claire.post_action(path, {"flagged": "1" if flagged else "0"})
-    if answer.status != 303:
-        raise RuntimeError(f"POST {path} answered HTTP {answer.status}")
-    return bench.fleet.arrivals(), answer.started_ns, answer.finished_ns
-
-
-def other_client_round(bench: Bench, timeout: float = ROUND_TIMEOUT) -> tuple[Arrivals, int, int]:
-    """One flag toggle by the other IMAP client: (arrivals, STORE start, tagged OK)."""
-    uid = bench.targets.other_uid
-    flagged = _toggle(bench, uid)
-    bench.fleet.expect(FlagsMatch(FOLDER, uid, flagged, None), idle=True, timeout=timeout)
-    started = time.monotonic_ns()
-    if flagged:
-        bench.thunderbird.add_flags([uid], [FLAGGED])
-    else:
-        bench.thunderbird.remove_flags([uid], [FLAGGED])
-    ok = time.monotonic_ns()
-    return bench.fleet.arrivals(), started, ok
-
-
-def wait_until_watching(bench: Bench) -> None:
-    """Toggle from the other client until a change reaches the stream: the
-    watcher then runs and the folder's cache is built. A change made before
-    the watcher's first sync is absorbed by it without an event, so this
-    repeats, up to WATCH_READY_TIMEOUT."""
-    deadline = time.monotonic() + WATCH_READY_TIMEOUT
-    while time.monotonic() < deadline:
-        arrivals, _, _ = other_client_round(bench, timeout=3.0)
-        if all(a is not None for a in arrivals.streams):
-            return
-    raise RuntimeError(f"no change from another client reached a stream in {WATCH_READY_TIMEOUT} s")
-
-
-def _unexpected(
-    before: dict[tuple[int, str | None], int],
-    after: dict[tuple[int, str | None], int],
-    expected: dict[tuple[int, str | None], int],
-) -> int:
-    """`flags` events received beyond `expected`, counted per (uid, actor)
-    over the keys of `expected` (other messages' events are not judged)."""
-    uids = {uid for uid, _ in expected}
-    extra = 0
-    for key in {k for k in after if k[0] in uids}:
-        got = after.get(key, 0) - before.get(key, 0)
-        extra += max(0, got - expected.get(key, 0))
-    return extra
-
-
-def measure_app_action(bench: Bench, options: Options) -> AppActionResult:
-    bench.fleet.await_quiet(QUIET_SECONDS)
-    before = bench.fleet.tally()
-    posts, events, spreads, misses, busiest, busy = [], [], [], 0, 0, 0
-    for index in range(options.warmup + options.rounds):
-        arrivals, started, finished = app_action_round(bench)
-        if index >= options.warmup:
-            latencies, missed, spread = _since(arrivals, started)
-            posts.append(finished - started)
-            events += latencies
-            spreads.append(spread)
-            misses += missed
-            busiest = max(busiest, arrivals.busiest_ns)
-            busy = max(busy, arrivals.busy_total_ns)
-        _pace(started, options.interval)
-    uid, total = bench.targets.app_uid, options.warmup + options.rounds
-    # The app's own change must reach each stream once, and its IDLE echo never.
-    expected: dict[tuple[int, str | None], int] = {
-        (uid, "claire"): total * bench.fleet.size,
-        (uid, None): 0,
-    }
-    extra = _unexpected(before, bench.fleet.tally(), expected)
-    floor = measure_store_floor(bench, options)
-    return AppActionResult(
-        streams=bench.fleet.size,
-        rounds=options.rounds,
-        post=Summary.of_ns(posts),
-        event=Summary.of_ns(events),
-        spread=Summary.of_ns(spreads),
-        floor=Summary.of_ns(floor),
-        misses=misses,
-        unexpected_events=extra,
-        client_busiest_ms=busiest / 1e6,
-        client_busy_ms=busy / 1e6,
-    )
-
-
-def measure_store_floor(bench: Bench, options: Options) -> list[int]:
-    """Raw `UID STORE ±FLAGS.SILENT` round trips, paced like (a)'s rounds."""
-    samples = []
-    for index in range(options.warmup + options.rounds):
-        started = time.monotonic_ns()
-        rtt = bench.raw.timed_flag_store(
-            bench.targets.floor_uid, _toggle(bench, bench.targets.floor_uid)
-        )
-        if index >= options.warmup:
-            samples.append(rtt)
-        _pace(started, options.interval)
-    return samples
-
-
-def measure_other_client(bench: Bench, options: Options) -> OtherClientResult:
-    bench.fleet.await_quiet(QUIET_SECONDS)
-    before = bench.fleet.tally()
-    stores, floor, events, spreads = [], [], [], []
-    misses = silent = floor_misses = busiest = busy = 0
-    for index in range(options.warmup + options.rounds):
-        arrivals, started, ok = other_client_round(bench)
-        if index >= options.warmup:
-            latencies, missed, spread = _since(arrivals, ok)
-            stores.append(ok - started)
-            events += latencies
-            spreads.append(spread)
-            misses += missed
-            busiest = max(busiest, arrivals.busiest_ns)
-            busy = max(busy, arrivals.busy_total_ns)
-            if arrivals.idle is None:
-                floor_misses += 1
-            else:
-                floor.append(arrivals.idle - ok)
-                # The server pushed it, yet the app published nothing in time.
-                silent += not latencies
-        _pace(started, options.interval)
-    uid, total = bench.targets.other_uid, options.warmup + options.rounds
-    expected: dict[tuple[int, str | None], int] = {(uid, None): total * bench.fleet.size}
-    extra = _unexpected(before, bench.fleet.tally(), expected)
-    return OtherClientResult(
-        streams=bench.fleet.size,
-        rounds=options.rounds,
-        store=Summary.of_ns(stores),
-        floor=Summary.of_ns(floor),
-        event=Summary.of_ns(events),
-        spread=Summary.of_ns(spreads),
-        misses=misses,
-        silent_rounds=silent,
-        floor_misses=floor_misses,
-        unexpected_events=extra,
-        client_busiest_ms=busiest / 1e6,
-        client_busy_ms=busy / 1e6,
-    )
-
-
 def run(
     options: Options, say: Callable[[str], None]
 ) -> tuple[list[AppActionResult], list[OtherClientResult]]:
@@ -447,9 +104,6 @@ def run(
                 say(f"{count} streams: (b) another IMAP client, beside the IDLE floor")
                 others.append(measure_other_client(bench, options))
     return actions, others
-
-
-# --- reporting -------------------------------------------------------------
 
 
 def machine() -> dict[str, Any]:

@@ -19,6 +19,10 @@ SMTP_PORT = 465
 SMTP_SECURITY = "ssl"
 SMTP_USER = "contact@example.com"
 SMTP_PASSWORD = "the mailbox password"
+# Replies come from this address, as "Alice Martin - Contact" (with an en
+# dash); both default to the IMAP user and its capitalised local part.
+# SHARED_ADDRESS = "contact@example.com"
+# SHARED_NAME = "Contact"
 
 # Served over HTTPS? Then send the session cookie only over HTTPS.
 SESSION_COOKIE_SECURE = True

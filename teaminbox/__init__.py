@@ -128,7 +128,20 @@ def _locale() -> str | None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from teaminbox.web import actions, admin, auth, events, inbox, mailframe, preferences
+    from teaminbox.web import (
+        actions,
+        admin,
+        assign,
+        auth,
+        bulk,
+        compose,
+        events,
+        history,
+        inbox,
+        mailframe,
+        notes,
+        preferences,
+    )
 
     for blueprint in (
         auth.bp,
@@ -137,7 +150,12 @@ def _register_blueprints(app: Flask) -> None:
         preferences.bp,
         admin.bp,
         actions.bp,
+        assign.bp,
+        bulk.bp,
+        compose.bp,
         events.bp,
         live_web.bp,
+        notes.bp,
+        history.bp,
     ):
         app.register_blueprint(blueprint)

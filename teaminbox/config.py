@@ -30,7 +30,9 @@ DEFAULTS: dict[str, Any] = {
     # Watch the mailbox and push every change to open browsers. The watcher
     # takes one connection of IMAP_MAX_CONNECTIONS; the pool gets the rest.
     "LIVE_UPDATES": True,
-    # Seconds between STATUS rounds on servers without NOTIFY (RFC 5465).
+    # Seconds between STATUS rounds on servers without NOTIFY (RFC 5465);
+    # with NOTIFY, between NOOPs that catch what a push missed (Dovecot's
+    # pushes stop when it rotates an index log: notes/notify-deafness.md).
     "WATCH_POLL_SECONDS": 2.0,
     # Seconds an IDLE lasts before it is renewed (servers end it at 29 min,
     # NAT boxes often sooner).
@@ -52,6 +54,19 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_SECURITY": "ssl",
     "SMTP_USER": "",
     "SMTP_PASSWORD": "",
+    # Seconds before an SMTP connect or command gives up.
+    "SMTP_TIMEOUT": 30.0,
+    # The address replies come from (and which reply all leaves out); None:
+    # the IMAP login when it is an address.
+    "SHARED_ADDRESS": None,
+    # Put after the writer's name and an en dash in From, as in "Alice
+    # Martin - Contact"; None: the shared address's local part, capitalised;
+    # "" for the writer's name alone.
+    "SHARED_NAME": None,
+    # Files of one reply or forward, uploads and forwarded ones together
+    # (bytes). Base64 adds a third on the wire: 15 MiB stays under the
+    # 25 MB most mail servers accept.
+    "ATTACHMENTS_MAX_BYTES": 15 * 1024 * 1024,
     # Optional: a POP3 server for the "Why not POP" demonstration.
     "POP3_HOST": None,
     "POP3_PORT": None,
@@ -75,7 +90,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
 }
 
-INTEGER_KEYS = ("IMAP_PORT", "SMTP_PORT", "POP3_PORT", "IMAP_MAX_CONNECTIONS", "PAGE_SIZE")
+INTEGER_KEYS = (
+    "IMAP_PORT",
+    "SMTP_PORT",
+    "POP3_PORT",
+    "IMAP_MAX_CONNECTIONS",
+    "PAGE_SIZE",
+    "ATTACHMENTS_MAX_BYTES",
+)
 SECURITY_MODES = ("ssl", "starttls", "none")
 
 
@@ -85,6 +107,7 @@ def check(config: dict[str, Any]) -> None:
         if config.get(key) is not None:
             config[key] = int(config[key])
     config["IMAP_TIMEOUT"] = float(config["IMAP_TIMEOUT"])
+    config["SMTP_TIMEOUT"] = float(config["SMTP_TIMEOUT"])
     for key in ("IMAP_SECURITY", "SMTP_SECURITY"):
         if config[key] not in SECURITY_MODES:
             raise ValueError(f"{key} must be one of {', '.join(SECURITY_MODES)}")

@@ -16,6 +16,9 @@ FLAGGED = "\\Flagged"
 DELETED = "\\Deleted"
 DRAFT = "\\Draft"
 TRASH = "\\Trash"  # the SPECIAL-USE attribute (RFC 6154)
+SENT = "\\Sent"  # the SPECIAL-USE attribute (RFC 6154)
+# The keyword mail clients set on a forwarded message (RFC 5788 registry).
+FORWARDED = "$Forwarded"
 
 
 class Role(StrEnum):
@@ -87,6 +90,7 @@ class MessageHeader:
     date: datetime | None
     size: int
     message_id: str
+    in_reply_to: str = ""  # the Message-ID this one answers, if any
 
     @property
     def seen(self) -> bool:
@@ -172,3 +176,10 @@ def trash_folder(folders: Iterable[Folder]) -> Folder | None:
     listed = [f for f in folders if f.selectable]
     marked = next((f for f in listed if f.special_use == TRASH), None)
     return marked or next((f for f in listed if f.name == "Trash"), None)
+
+
+def sent_folder(folders: Iterable[Folder]) -> Folder | None:
+    """Sent: the folder marked `\\Sent` (RFC 6154), else a folder named "Sent"."""
+    listed = [f for f in folders if f.selectable]
+    marked = next((f for f in listed if f.special_use == SENT), None)
+    return marked or next((f for f in listed if f.name == "Sent"), None)

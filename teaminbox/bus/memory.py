@@ -10,11 +10,26 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 from teaminbox.events import Event
 
 log = logging.getLogger(__name__)
+
+
+class Delivery(NamedTuple):
+    """An event as a subscriber receives it.
+
+    `published_ns` is `time.monotonic_ns()` as `publish` began, so after
+    whatever the publisher committed before publishing: a database read
+    begun later sees that commit. Every subscriber gets the same Delivery
+    object, so work keyed by it is done once for all of them.
+    """
+
+    event: Event
+    published_ns: int
 
 
 class Subscription:
@@ -22,25 +37,34 @@ class Subscription:
 
     def __init__(self, bus: MemoryBus, capacity: int) -> None:
         self._bus = bus
-        self._queue: queue.Queue[Event] = queue.Queue(maxsize=capacity)
+        self._capacity = capacity
+        # SimpleQueue: put and a timed get are C code, so a publish to
+        # hundreds of subscribers and their wake-ups stay cheap.
+        self._queue: queue.SimpleQueue[Delivery] = queue.SimpleQueue()
         self.overflowed = False
 
-    def get(self, timeout: float) -> Event | None:
-        """The next event, or None after `timeout` seconds without one."""
+    def receive(self, timeout: float) -> Delivery | None:
+        """The next delivery, or None after `timeout` seconds without one."""
         try:
             return self._queue.get(timeout=timeout)
         except queue.Empty:
             return None
 
+    def get(self, timeout: float) -> Event | None:
+        """The next event, or None after `timeout` seconds without one."""
+        delivery = self.receive(timeout)
+        return None if delivery is None else delivery.event
+
     def close(self) -> None:
         self._bus.unsubscribe(self)
 
-    def offer(self, event: Event) -> None:
-        try:
-            self._queue.put_nowait(event)
-        except queue.Full:
+    def offer(self, delivery: Delivery) -> None:
+        # Concurrent publishers may overshoot the capacity by a few events.
+        if self._queue.qsize() >= self._capacity:
             self.overflowed = True
             self.close()
+            return
+        self._queue.put(delivery)
 
     def __enter__(self) -> Subscription:
         return self
@@ -59,6 +83,7 @@ class MemoryBus:
         self._capacity = capacity
 
     def publish(self, event: Event) -> None:
+        delivery = Delivery(event, time.monotonic_ns())
         with self._lock:
             listeners = list(self._listeners)
             subscribers = list(self._subscriptions)
@@ -68,7 +93,7 @@ class MemoryBus:
             except Exception:
                 log.exception("an event listener failed on %s", event.kind)
         for subscription in subscribers:
-            subscription.offer(event)
+            subscription.offer(delivery)
 
     def add_listener(self, listener: Callable[[Event], None]) -> None:
         """Call `listener` with every event, in the publishing thread, before

@@ -20,6 +20,7 @@ from werkzeug.serving import run_simple
 from teaminbox import build_imap_pool
 from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
 from teaminbox.demo.mailbox import seed_office_mailbox
+from teaminbox.demo.outbox import Outbox, start_outbox, stop_outbox
 from teaminbox.domain import Role
 from teaminbox.services import accounts
 from teaminbox.store import migrate
@@ -29,6 +30,7 @@ from teaminbox.web.access import IMAP_POOL, database
 # Non-standard ports, so the demo runs beside any real mail server.
 DEMO_IMAP_PORT = 10143
 DEMO_POP3_PORT = 10110
+DEMO_SMTP_PORT = 10025
 
 DEMO_USERS = (
     ("claire", "claire-demo", Role.MANAGER, "Claire Moreau"),
@@ -51,10 +53,12 @@ def demo(host: str, port: int) -> None:
         pop3_port=_free_or_any(DEMO_POP3_PORT),
         pop3_lock_session=True,
     )
+    outbox: Outbox | None = None
     # A `kill` stops the demo as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        use_demo_server(server)
+        outbox = start_outbox(Path(app.instance_path) / "demo-outbox", _free_or_any(DEMO_SMTP_PORT))
+        use_demo_server(server, outbox)
         added = seed_office_mailbox(server, datetime.now(UTC))
         click.echo(
             f"Mailbox {server.user}: {added} messages added"
@@ -63,16 +67,19 @@ def demo(host: str, port: int) -> None:
         )
         migrate.upgrade(database())
         _create_demo_users()
-        _print_welcome(server, host, port)
+        _print_welcome(server, outbox, host, port)
         # Not app.run(): Flask ignores it inside `flask` commands.
         run_simple(host, port, app, threaded=True)
     finally:
         click.echo("Stopping the private Dovecot…")
+        if outbox is not None:
+            stop_outbox(outbox)
         stop_dovecot(server)
 
 
-def use_demo_server(server: DovecotServer) -> None:
-    """Point the running app at the private Dovecot instead of the configured one."""
+def use_demo_server(server: DovecotServer, outbox: Outbox | None = None) -> None:
+    """Point the running app at the private Dovecot (and the outbox, for
+    outgoing mail) instead of the configured servers."""
     config = current_app.config
     config.update(
         IMAP_HOST=server.host,
@@ -84,6 +91,15 @@ def use_demo_server(server: DovecotServer) -> None:
         POP3_PORT=server.pop3_port,
         POP3_SECURITY="none",
     )
+    if outbox is not None:
+        config.update(
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=outbox.port,
+            SMTP_SECURITY="none",
+            SMTP_USER="",
+            SMTP_PASSWORD="",
+            SHARED_ADDRESS=server.user,
+        )
     current_app.extensions[IMAP_POOL] = build_imap_pool(config)
 
 
@@ -106,7 +122,7 @@ def _free_or_any(port: int) -> int:
     return port
 
 
-def _print_welcome(server: DovecotServer, host: str, port: int) -> None:
+def _print_welcome(server: DovecotServer, outbox: Outbox, host: str, port: int) -> None:
     lines = [
         "",
         f"TeamInbox demo: http://{host}:{port}/",
@@ -117,6 +133,7 @@ def _print_welcome(server: DovecotServer, host: str, port: int) -> None:
         f"Private Dovecot on {server.host}: IMAP {server.imap_port}, POP3 {server.pop3_port}",
         f"  account {server.user} / {server.password} (try it in Thunderbird too)",
         f"  state in {server.root}",
+        f"Outgoing mail goes nowhere: SMTP on {outbox.port} keeps it in {outbox.directory}",
         "",
         "Press Ctrl-C to stop the app and the private Dovecot.",
         "",

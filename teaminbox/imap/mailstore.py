@@ -204,6 +204,7 @@ def header_from_fetch(uid: int, data: dict[bytes, Any]) -> MessageHeader:
         date=envelope.date or data.get(b"INTERNALDATE"),
         size=int(data.get(b"RFC822.SIZE", 0)),
         message_id=decode_header_value(envelope.message_id),
+        in_reply_to=decode_header_value(envelope.in_reply_to),
     )
 
 

@@ -17,6 +17,30 @@ socket (imapclient's public `socket()`): it writes the commands, reads whole
 responses (literals included) into its own buffer and parses them here.
 imaplib's reader is not used meanwhile; after `stop()` the connection takes
 ordinary commands again.
+
+Why the listener keeps re-arming (notes/notify-deafness.md): Dovecot 2.3.19
+hears changes through inotify watches on two transaction logs,
+`dovecot.list.index.log` (every folder but INBOX) and INBOX's own
+`dovecot.index.log`, and a watch stays on the file it was set on. Once a log
+is rotated (past 64 KiB for the list log and 1 MiB for a folder's, or past
+8 and 32 KiB once 5 minutes old), the connection is deaf to it but for
+Dovecot's own check every 30 s (`mailbox_idle_check_interval`). So:
+
+- after every burst of heard changes, the listener sets NOTIFY anew
+  (`_reset_notify`), which sets fresh watches. NOTIFY SET alone would not
+  do: Dovecot drops the old watches after setting the new ones, and for a
+  log that did not rotate both are the same inotify watch, so NOTIFY NONE
+  must come first;
+- every `poll_seconds`, a NOOP: Dovecot then looks at its logs itself and
+  sends at once what a lost watch missed. Push alone would not lead to the
+  re-arm: the change made just after a rotation is pushed or not depending
+  on timing (the NOTIFY session itself often rotates the list log, in a
+  write it makes while pushing a change), and on a quiet mailbox nothing
+  else comes.
+
+IDLE on a selected folder (the fallback) goes deaf in the same way when the
+folder's log rotates; entering IDLE again, as the listener does after heard
+changes and around every STATUS round, sets a fresh watch.
 """
 
 from __future__ import annotations
@@ -42,8 +66,14 @@ _logged: set[str] = set()
 
 # personal: every folder of the user's own namespace, INBOX included.
 # MessageNew and MessageExpunge must go together (RFC 5465 section 5);
-# MailboxName brings LIST lines on create, rename and delete.
-NOTIFY_SET = b"NOTIFY SET (personal (MessageNew MessageExpunge FlagChange MailboxName))"
+# MailboxName brings LIST lines on create, rename and delete. STATUS: the
+# server first sends every selectable folder's STATUS (with HIGHESTMODSEQ
+# when CONDSTORE is enabled), before its OK.
+NOTIFY_SET = b"NOTIFY SET STATUS (personal (MessageNew MessageExpunge FlagChange MailboxName))"
+# Seconds without a new change before the listener re-arms (pushes come in
+# bursts every 500 ms at most), and the least time between two re-arms.
+REARM_QUIET_SECONDS = 0.2
+REARM_MIN_SECONDS = 1.0
 # What the fallback compares between two rounds: HIGHESTMODSEQ moves with
 # every flag change, UNSEEN (without CONDSTORE) only with \Seen.
 STATUS_WITH_MODSEQ = b"(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
@@ -81,12 +111,14 @@ class Changes:
 class MailboxListener:
     """Listens for changes on a dedicated, logged-in connection.
 
-    Needs IDLE for push; with NOTIFY too, one connection hears every folder.
-    Without NOTIFY, INBOX is heard by IDLE and the other folders by STATUS
-    rounds; without IDLE, every folder by STATUS rounds. The connection must
-    be used for nothing else from `start()` until `stop()`. Methods raise
-    ImapUnavailable when the connection fails, ImapError when the server
-    refuses what the listener needs; the connection is then unusable.
+    Needs IDLE for push; with NOTIFY too, one connection hears every folder,
+    and a NOOP every `poll_seconds` catches what push missed. Without NOTIFY,
+    INBOX is heard by IDLE and the other folders by STATUS rounds every
+    `poll_seconds`; without IDLE, every folder by STATUS rounds. The
+    connection must be used for nothing else from `start()` until `stop()`.
+    Methods raise ImapUnavailable when the connection fails, ImapError when
+    the server refuses what the listener needs; the connection is then
+    unusable.
     """
 
     def __init__(
@@ -111,8 +143,12 @@ class MailboxListener:
         self._idle_tag: bytes | None = None
         self._renew_at = 0.0
         self._poll_at: float | None = None
+        self._rearm_at: float | None = None
+        self._rearmed_at = 0.0
         self._listed: dict[str, bool] | None = None
         self._statuses: dict[str, dict[str, str]] | None = None
+        # Each folder's STATUS values as NOTIFY last gave them.
+        self._notified: dict[str, dict[str, str]] = {}
         self._changed: set[str] = set()
         self._list_changed = False
 
@@ -129,7 +165,10 @@ class MailboxListener:
             self._status_items = STATUS_WITH_MODSEQ
         if self._use_notify and self._can_idle and client.has_capability("NOTIFY"):
             self._notifying = self._set_notify()
-        if not self._notifying:
+        if self._notifying:
+            self._compare_folder_list()
+            self._poll_at = time.monotonic() + self._poll_seconds
+        else:
             self._start_polling()
         if self._can_idle:
             self._enter_idle()
@@ -137,8 +176,9 @@ class MailboxListener:
     def wait(self, timeout: float) -> Changes:
         """Block until something changed or `timeout` seconds passed.
 
-        Renews IDLE and runs STATUS rounds as they fall due meanwhile.
-        Returns empty Changes on timeout.
+        Renews IDLE, re-arms after heard changes, and runs NOOPs (with
+        NOTIFY) or STATUS rounds as they fall due meanwhile. Returns empty
+        Changes on timeout.
         """
         deadline = time.monotonic() + timeout
         while True:
@@ -164,11 +204,41 @@ class MailboxListener:
         """NOTIFY SET; False (and one log line) if the server refuses it."""
         tag = self._send(NOTIFY_SET)
         untagged, results = self._await_tagged([tag])
-        self._note_all(untagged)
         if not results[tag].startswith(b"OK"):
+            self._note_all(untagged)
             _log_once(f"NOTIFY SET refused ({results[tag]!r}): polling folders with STATUS")
             return False
+        for response in untagged:
+            # The first STATUS values describe the folders, they are not changes.
+            if _kind(response) != b"STATUS":
+                self._note(response)
+            elif (status := self._read_notified(response)) is not None:
+                self._notified[status[0]] = status[1]
         return True
+
+    def _reset_notify(self) -> bool:
+        """NOTIFY NONE, then NOTIFY SET: fresh watches (see the module
+        docstring). What the old watches missed, or had not yet sent when
+        NOTIFY NONE dropped them, shows in the STATUS indicator's values
+        and in a LIST: the new NOTIFY takes the folders as they are when it
+        starts, so it never announces a folder created, renamed or deleted
+        before. True if the folder list changed."""
+        tags = [self._send(b"NOTIFY NONE"), self._send(NOTIFY_SET)]
+        untagged, results = self._await_tagged(tags)
+        _check_ok(b"NOTIFY NONE", results[tags[0]])
+        _check_ok(b"NOTIFY SET", results[tags[1]])
+        self._note_all(untagged)
+        listed = self._listed
+        return self._compare_folder_list() != listed
+
+    def _flush_notify(self) -> None:
+        """NOOP: Dovecot then looks at its logs and sends at once what a
+        lost watch missed."""
+        tag = self._send(b"NOOP")
+        untagged, results = self._await_tagged([tag])
+        _check_ok(b"NOOP", results[tag])
+        self._note_all(untagged)
+        self._poll_at = time.monotonic() + self._poll_seconds
 
     def _start_polling(self) -> None:
         """EXAMINE INBOX when IDLE can watch it, and take the first STATUS round."""
@@ -187,16 +257,39 @@ class MailboxListener:
         now = time.monotonic()
         if self._poll_at is not None and now >= self._poll_at:
             self._leave_idle()
-            self._poll_round()
+            if self._notifying:
+                self._flush_notify()
+            else:
+                self._poll_round()
+        if self._rearm_at is not None and now >= self._rearm_at:
+            self._rearm()
         if self._can_idle and (self._idle_tag is None or now >= self._renew_at):
             self._leave_idle()
             self._enter_idle()
 
     def _next_work_at(self) -> float:
         times = [self._renew_at] if self._can_idle else []
-        if self._poll_at is not None:
-            times.append(self._poll_at)
+        times += [t for t in (self._poll_at, self._rearm_at) if t is not None]
         return min(times, default=float("inf"))
+
+    def _heard_change(self) -> None:
+        """Plan a re-arm once the burst of pushes is over: a change may have
+        rotated a log the server watches for us."""
+        if self._can_idle:
+            self._rearm_at = max(
+                time.monotonic() + REARM_QUIET_SECONDS, self._rearmed_at + REARM_MIN_SECONDS
+            )
+
+    def _rearm(self) -> None:
+        """Leave IDLE (entered again by the caller) and, with NOTIFY, set it
+        anew. Changes heard meanwhile need no second re-arm, unless the
+        folder list changed: Dovecot updates its folder index up to 1 s
+        late, and a folder deleted right after a rename that a NOTIFY SET
+        took in its stride is never announced; the next LIST sees it."""
+        self._leave_idle()
+        folders_changed = self._notifying and self._reset_notify()
+        self._rearmed_at = time.monotonic()
+        self._rearm_at = self._rearmed_at + REARM_MIN_SECONDS if folders_changed else None
 
     # IDLE
 
@@ -226,9 +319,7 @@ class MailboxListener:
     def _poll_round(self) -> None:
         """LIST, then STATUS every selectable folder but the one IDLE
         watches; compare both with the previous round."""
-        listed = self._list_folders()
-        if self._listed is not None and listed != self._listed:
-            self._list_changed = True
+        listed = self._compare_folder_list()
         statuses = self._read_statuses(
             name for name, selectable in listed.items() if selectable and name != self._selected
         )
@@ -237,8 +328,17 @@ class MailboxListener:
             self._changed.update(
                 name for name, values in statuses.items() if previous.get(name, values) != values
             )
-        self._listed, self._statuses = listed, statuses
+        self._statuses = statuses
         self._poll_at = time.monotonic() + self._poll_seconds
+
+    def _compare_folder_list(self) -> dict[str, bool]:
+        """LIST, compared with the previous answer (the first is not a
+        change); the folders and whether each can be selected."""
+        listed = self._list_folders()
+        if self._listed is not None and listed != self._listed:
+            self._list_changed = True
+        self._listed = listed
+        return listed
 
     def _list_folders(self) -> dict[str, bool]:
         """Every folder's decoded name, and whether it can be selected."""
@@ -282,21 +382,41 @@ class MailboxListener:
             self._idle_tag = None  # the server ended IDLE; renewed on the next wait
         elif kind == b"STATUS":
             self._note_status(response)
+            self._heard_change()
         elif kind == b"LIST" or b"[NOTIFICATIONOVERFLOW]" in response.upper():
             self._list_changed = True
+            self._heard_change()
         elif kind in SELECTED_CHANGES and self._selected is not None:
             self._changed.add(self._selected)
+            self._heard_change()
 
     def _note_all(self, responses: Iterable[bytes]) -> None:
         for response in responses:
             self._note(response)
 
     def _note_status(self, response: bytes) -> None:
+        """A STATUS from NOTIFY, pushed (with the items that changed only)
+        or from the STATUS indicator: the folder changed if a value moved.
+        A push may repeat known values: Dovecot announces the folders it
+        creates on first access (SPECIAL-USE `auto`) after the indicator."""
+        if (status := self._read_notified(response)) is None:
+            return
+        name, values = status
+        known = self._notified.get(name)
+        updated = {**(known or {}), **values}
+        if updated != known:
+            self._changed.add(name)
+            self._notified[name] = updated
+
+    def _read_notified(self, response: bytes) -> tuple[str, dict[str, str]] | None:
+        """The folder and items of a STATUS line from NOTIFY, or None (and
+        every folder needs a look) if it is unreadable."""
         try:
-            self._changed.add(notified_folder_name(parse_tokens(response)[2]))
-        except (ValueError, IndexError):
+            return _notified_status(response)
+        except ValueError:
             log.warning("unreadable NOTIFY STATUS %r: looking at every folder", response)
             self._list_changed = True
+            return None
 
     def _take_changes(self) -> Changes:
         changes = Changes(frozenset(self._changed), self._list_changed)
@@ -369,6 +489,15 @@ def notified_folder_name(token: Token) -> str:
     STATUS commands. Raises ValueError for a list or bytes that are not UTF-8.
     """
     return _text(token, "utf-8")
+
+
+def _notified_status(response: bytes) -> tuple[str, dict[str, str]]:
+    """The folder name and the items of a STATUS line NOTIFY sent. Raises
+    ValueError if it is unreadable."""
+    _star, _status, name, values = parse_tokens(response)
+    items = _as_list(values)
+    pairs = zip(items[::2], items[1::2], strict=True)
+    return notified_folder_name(name), {_text(k).upper(): _text(v) for k, v in pairs}
 
 
 def _read_value(data: bytes, position: int) -> tuple[bytes, int]:

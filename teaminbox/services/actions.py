@@ -9,6 +9,7 @@ The right each action needs (DESIGN.md, "Rights"):
 
 | action | right |
 |---|---|
+| mark read / unread | `s` on the folder |
 | flag / unflag, mark answered / not answered | `w` on the folder |
 | move | `t` on the source and `i` on the destination |
 | delete (move to Trash; in Trash, mark `\\Deleted`) | `t` on the folder, nothing on Trash |
@@ -43,8 +44,9 @@ from teaminbox.imap import changes, mailstore
 from teaminbox.imap.errors import FolderNotFound, ServerRefused
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.rights import Right
-from teaminbox.services import audit, feed
+from teaminbox.services import audit, feed, reading
 from teaminbox.services.rights import Forbidden, RightsView
+from teaminbox.store import deletions
 from teaminbox.store.models import User
 
 # Rights for top-level folders are asked of the mailbox's root, the empty
@@ -66,6 +68,7 @@ class Refusal(StrEnum):
     HAS_SUBFOLDERS = "has-subfolders"
     BAD_FOLDER_NAME = "bad-folder-name"
     NOT_CONFIRMED = "not-confirmed"
+    NOT_RESTORABLE = "not-restorable"
 
 
 class ActionRefused(Exception):
@@ -181,6 +184,22 @@ def set_answered(
     return _set_flag(pool, session, actor, rights, ref, ANSWERED, answered, action)
 
 
+def set_seen(
+    pool: ConnectionPool,
+    session: Session,
+    actor: User,
+    rights: RightsView,
+    ref: MessageRef,
+    seen: bool,
+) -> FlagsChanged:
+    """Mark read or unread. Needs `s`. No audit row: read state is each
+    glance at the mailbox, not a decision anyone has to answer for."""
+    rights.require(ref.folder, Right.SEEN)
+    flags = reading.mark_seen(pool, ref, seen)
+    events = feed.record_own(session, [_flags(actor, ref, flags)])
+    return FlagsChanged(ref, flags, events=tuple(events))
+
+
 def move(
     pool: ConnectionPool,
     session: Session,
@@ -199,9 +218,15 @@ def move(
     with pool.borrow() as client:
         uid = changes.move_message(client, ref, destination)
     audit.record(
-        session, actor, "message.move", _moved_to(destination, uid), folder=ref.folder, uid=ref.uid
+        session,
+        actor,
+        "message.move",
+        moved_to(destination, uid),
+        folder=ref.folder,
+        uid=ref.uid,
+        to_folder=destination,
     )
-    events = feed.record_own(session, [_moved(actor, ref, destination, uid)])
+    events = feed.record_own(session, [moved_event(actor, ref, destination, uid)])
     return Moved(ref, destination, uid, events=tuple(events))
 
 
@@ -225,11 +250,22 @@ def delete(
         events = feed.record_own(session, [_flags(actor, ref, flags)])
         return Deleted(ref, trash.name, None, marked=True, events=tuple(events))
     with pool.borrow() as client:
+        header = mailstore.fetch_header(client, ref)  # for undo, and the history
         uid = changes.move_message(client, ref, trash.name)
+    message_id = header.message_id if header else ""
+    if uid is not None:
+        deletions.remember(session, actor, trash.name, uid, ref.folder, message_id)
     audit.record(
-        session, actor, "message.delete", _moved_to(trash.name, uid), folder=ref.folder, uid=ref.uid
+        session,
+        actor,
+        "message.delete",
+        moved_to(trash.name, uid),
+        folder=ref.folder,
+        uid=ref.uid,
+        message_id=message_id or None,
+        to_folder=trash.name,
     )
-    events = feed.record_own(session, [_moved(actor, ref, trash.name, uid)])
+    events = feed.record_own(session, [moved_event(actor, ref, trash.name, uid)])
     return Deleted(ref, trash.name, uid, marked=False, events=tuple(events))
 
 
@@ -343,6 +379,7 @@ def _expunged(
     session: Session, actor: User, action: str, folder: str, uids: tuple[int, ...]
 ) -> Expunged:
     audit.record(session, actor, action, f"{len(uids)} messages", folder=folder)
+    deletions.forget(session, folder, uids)
     gone = [Event(Kind.EXPUNGED, folder, uid, actor=actor.username) for uid in uids]
     return Expunged(folder, uids, events=tuple(feed.record_own(session, gone)))
 
@@ -351,7 +388,7 @@ def _flags(actor: User, ref: MessageRef, flags: tuple[str, ...]) -> Event:
     return Event(Kind.FLAGS, ref.folder, ref.uid, flags, actor=actor.username)
 
 
-def _moved(actor: User, ref: MessageRef, destination: str, uid: int | None) -> Event:
+def moved_event(actor: User, ref: MessageRef, destination: str, uid: int | None) -> Event:
     detail = {"to_folder": destination, "to_uid": uid}
     return Event(Kind.MOVED, ref.folder, ref.uid, actor=actor.username, detail=detail)
 
@@ -389,5 +426,5 @@ def _folders(pool: ConnectionPool) -> list[Folder]:
         return mailstore.list_folders(client)
 
 
-def _moved_to(destination: str, uid: int | None) -> str:
+def moved_to(destination: str, uid: int | None) -> str:
     return f"→ {destination}" + (f" (UID {uid})" if uid is not None else "")

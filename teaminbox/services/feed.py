@@ -16,8 +16,10 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from teaminbox.bus import Bus
+from teaminbox.domain import MessageHeader
 from teaminbox.events import STORED_KINDS, Event, Kind
-from teaminbox.store import cache
+from teaminbox.services import assignment_changes
+from teaminbox.store import cache, notes
 from teaminbox.store import events as stored_events
 
 # One prune for this many stored events keeps the table small without a timer.
@@ -25,7 +27,12 @@ PRUNE_EVERY = 500
 
 
 def record(session: Session, events: Iterable[Event], keep: timedelta | None = None) -> list[Event]:
-    """Store the kinds worth replaying; every event back, stored ones with ids."""
+    """Store the kinds worth replaying; every event back, stored ones with ids,
+    followed by the `assigned` events they make (a move carries the
+    assignment along; another client's assignee keyword changes it)."""
+    events = list(events)
+    events.extend(assignment_changes.follow(session, events))
+    notes.follow_moves(session, events)  # notes say where their message is now
     result = []
     for event in events:
         if event.kind in STORED_KINDS:
@@ -42,6 +49,19 @@ def record_own(session: Session, events: Iterable[Event]) -> list[Event]:
     for event in events:
         _apply_to_cache(session, event)
     return record(session, events)
+
+
+def record_own_arrival(
+    session: Session, folder: str, header: MessageHeader, actor: str
+) -> list[Event]:
+    """A message the app itself put in `folder` (the copy of a sent reply):
+    into the cache at once, so that the sync does not take it for another
+    mail client's, then `record`ed as new."""
+    state = cache.folder_state(session, folder)
+    if state is not None:  # else the folder's first sync takes it in
+        cache.add_headers(session, state, [header])
+    detail = {"message_id": header.message_id, "subject": header.subject}
+    return record(session, [Event(Kind.NEW, folder, header.uid, header.flags, actor, detail)])
 
 
 def publish(bus: Bus, events: Sequence[Event]) -> None:

@@ -63,6 +63,8 @@ def _apply(session: Session, state: FolderState, folder: str, delta: FolderDelta
     # What the cache says changed, not what the delta says: the app may have
     # recorded its own change since the delta was computed (no echo twice).
     gone = cache.remove_uids(session, state, delta.vanished)
+    # The flags before, so that the history can say what another client changed.
+    was = cache.flags_by_uid(session, state, delta.flags) if delta.flags else {}
     changed = cache.set_flags(session, state, delta.flags)
     new = cache.add_headers(session, state, delta.new)
     return [
@@ -75,7 +77,10 @@ def _apply(session: Session, state: FolderState, folder: str, delta: FolderDelta
             )
             for g in gone
         ),
-        *(Event(Kind.FLAGS, folder, uid=uid, flags=flags) for uid, flags in changed.items()),
+        *(
+            Event(Kind.FLAGS, folder, uid=uid, flags=flags, detail={"was": list(was.get(uid, ()))})
+            for uid, flags in changed.items()
+        ),
         *(
             Event(
                 Kind.NEW,

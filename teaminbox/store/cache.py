@@ -25,14 +25,62 @@ class CachedRef:
     subject: str
 
 
+@dataclass(frozen=True)
+class CachedLocation:
+    """Where a message with a given Message-ID sits."""
+
+    folder: str
+    uid: int
+    message_id: str
+
+
 def folder_state(session: Session, name: str) -> FolderState | None:
     return session.scalar(select(FolderState).where(FolderState.name == name))
 
 
-def flags_by_uid(session: Session, state: FolderState) -> dict[int, tuple[str, ...]]:
-    rows = session.execute(
-        select(CachedMessage.uid, CachedMessage.flags).where(CachedMessage.folder_id == state.id)
+def message_id_at(session: Session, folder: str, uid: int) -> str | None:
+    """The cached Message-ID of `uid` in `folder`; None if not cached."""
+    found: str | None = session.scalar(
+        select(CachedMessage.message_id)
+        .join(FolderState, CachedMessage.folder_id == FolderState.id)
+        .where(FolderState.name == folder, CachedMessage.uid == uid)
     )
+    return found
+
+
+def locations_of(session: Session, message_ids: Iterable[str]) -> list[CachedLocation]:
+    """Where the cache holds messages with these Message-IDs."""
+    wanted = [m for m in message_ids if m]
+    if not wanted:
+        return []
+    rows = session.execute(
+        select(FolderState.name, CachedMessage.uid, CachedMessage.message_id)
+        .join(FolderState, CachedMessage.folder_id == FolderState.id)
+        .where(CachedMessage.message_id.in_(wanted))
+    )
+    return [CachedLocation(folder, uid, message_id) for folder, uid, message_id in rows]
+
+
+def in_reply_to_at(session: Session, folder: str, uid: int) -> str:
+    """The cached In-Reply-To of `uid` in `folder` ("" if none)."""
+    found = session.scalar(
+        select(CachedMessage.in_reply_to)
+        .join(FolderState, CachedMessage.folder_id == FolderState.id)
+        .where(FolderState.name == folder, CachedMessage.uid == uid)
+    )
+    return found or ""
+
+
+def flags_by_uid(
+    session: Session, state: FolderState, uids: Iterable[int] | None = None
+) -> dict[int, tuple[str, ...]]:
+    """The cached flags of the folder's messages (of `uids` only, if given)."""
+    query = select(CachedMessage.uid, CachedMessage.flags).where(
+        CachedMessage.folder_id == state.id
+    )
+    if uids is not None:
+        query = query.where(CachedMessage.uid.in_(list(uids)))
+    rows = session.execute(query)
     return {uid: tuple(flags.split()) for uid, flags in rows}
 
 
@@ -70,6 +118,7 @@ def add_headers(
             date=h.date,
             size=h.size,
             flags=" ".join(h.flags),
+            in_reply_to=h.in_reply_to,
         )
         for h in added
     )

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -44,6 +45,8 @@ class User(Base):
     # every existing session of that user stops being valid.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Put under each reply and forward this person writes; "" for none.
+    signature: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     @property
     def name(self) -> str:
@@ -86,6 +89,12 @@ class AuditRow(Base):
     folder: Mapped[str | None] = mapped_column(String(512), default=None)
     uid: Mapped[int | None] = mapped_column(Integer, default=None)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The message's Message-ID ("" if none or unknown): its history follows
+    # it through moves, which change its folder and UID.
+    message_id: Mapped[str] = mapped_column(String(998), default="", server_default="", index=True)
+    # Where a move or delete sent the message: the log hides it from people
+    # who may not see that folder.
+    to_folder: Mapped[str | None] = mapped_column(String(512), default=None)
 
 
 class FolderState(Base):
@@ -124,6 +133,9 @@ class CachedMessage(Base):
     size: Mapped[int] = mapped_column(BigInteger, default=0)
     # Space-separated IMAP flags.
     flags: Mapped[str] = mapped_column(Text, default="")
+    # The Message-ID this one answers: a reply sent from another mail client
+    # joins the history of the message it answers.
+    in_reply_to: Mapped[str] = mapped_column(String(998), default="", server_default="")
 
 
 class StoredEvent(Base):
@@ -141,3 +153,125 @@ class StoredEvent(Base):
     uid: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # The whole event as JSON (Event.to_json), without its id.
     payload: Mapped[str] = mapped_column(Text)
+
+
+class Deletion(Base):
+    """A message someone moved to the Trash: where it came from, so that it
+    can go back there for as long as it stays in the Trash."""
+
+    __tablename__ = "deletions"
+    __table_args__ = (UniqueConstraint("trash", "trash_uid", name="uq_deletions_trash_uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    actor_name: Mapped[str] = mapped_column(String(64))
+    trash: Mapped[str] = mapped_column(String(512))
+    trash_uid: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(512))
+    message_id: Mapped[str] = mapped_column(String(998))
+
+
+class Assignment(Base):
+    """Who a message is assigned to, and by whom.
+
+    Keyed by Message-ID where the message has one (`key` "mid:<id>"), so the
+    assignment follows the message whatever moves it; else by where it is
+    (`key` "loc:<uid>:<folder>"), moved along by the app. `folder` and `uid`
+    say where the message was last seen.
+    """
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_folder_uid", "folder", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(1100), unique=True)
+    message_id: Mapped[str] = mapped_column(String(998), default="", index=True)
+    folder: Mapped[str] = mapped_column(String(512))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # None when another mail client set the keyword.
+    assigned_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    note: Mapped[str] = mapped_column(String(200), default="")
+    # Whether the assignee's keyword is on the message: only then does a
+    # message seen without it mean that another client unassigned it.
+    on_server: Mapped[bool] = mapped_column(Boolean, default=False)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Note(Base):
+    """An internal note on a message: for the team, never sent, never
+    written into the mailbox. Found by the message's Message-ID, so it
+    follows the message wherever it moves; `folder` and `uid` say where the
+    message is now (kept up to date on moves) and find messages without one."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_folder_uid", "folder", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    # Kept as text too, so that a note still names a person who was deleted.
+    author_name: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str] = mapped_column(String(998), default="", index=True)
+    folder: Mapped[str] = mapped_column(String(512))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class NoteMention(Base):
+    """A person named with @ in a note; `seen` once they opened the message."""
+
+    __tablename__ = "note_mentions"
+    __table_args__ = (UniqueConstraint("note_id", "user_id", name="uq_note_mentions_note_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("notes.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    seen: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ReplyDraft(Base):
+    """A reply or forward someone is writing, saved as they type, so that a
+    closed tab loses nothing. One per person, original message and mode;
+    `message_id` tells the original apart from a later message that got
+    its UID (after a UIDVALIDITY change)."""
+
+    __tablename__ = "reply_drafts"
+    __table_args__ = (
+        UniqueConstraint("user_id", "folder", "uid", "mode", name="uq_reply_drafts_original"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    folder: Mapped[str] = mapped_column(String(512))
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str] = mapped_column(String(998), default="")
+    # "reply", "reply-all" or "forward".
+    mode: Mapped[str] = mapped_column(String(16))
+    to: Mapped[str] = mapped_column(Text, default="")
+    cc: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DraftAttachment(Base):
+    """A file uploaded into a draft, kept until the reply is sent or dropped."""
+
+    __tablename__ = "draft_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    draft_id: Mapped[int] = mapped_column(
+        ForeignKey("reply_drafts.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -10,7 +10,7 @@ after a move or a delete.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from teaminbox.domain import MessageRef
 from teaminbox.events import Event, Kind
 from teaminbox.rights import Right
-from teaminbox.services import actions
+from teaminbox.services import actions, undo
 from teaminbox.store.models import User
 from teaminbox.web.access import db_session, imap_pool, require, rights
 from teaminbox.web.extensions import htmx
@@ -29,6 +29,8 @@ bp = Blueprint("actions", __name__)
 
 # Names no folder: every open page re-reads its tree, through its own rights.
 FOLDERS_CHANGED = Event(Kind.FOLDERS, "")
+# The session key of the one delete the next page offers to undo.
+UNDO = "undo"
 
 
 @bp.post("/folders/<path:folder>/messages/<int:uid>/flagged")
@@ -80,7 +82,37 @@ def delete(folder: str, uid: int) -> ResponseReturnValue:
         flash(_("Message marked for deletion: it goes when the Trash is emptied."))
     else:
         flash(_("Message moved to %(folder)s.", folder=deleted.trash))
+        if deleted.uid is not None:
+            session[UNDO] = {"folder": deleted.trash, "uid": deleted.uid}
     return _to_folder(folder)
+
+
+@bp.post("/folders/<path:folder>/messages/<int:uid>/restore")
+@login_required
+def restore(folder: str, uid: int) -> ResponseReturnValue:
+    """Undo a delete: the message in the Trash goes back where it came from."""
+    moved = undo.restore(imap_pool(), db_session(), _actor(), rights(), MessageRef(folder, uid))
+    commit_and_publish(moved.events)
+    flash(_("Message restored to %(folder)s.", folder=moved.destination))
+    if moved.uid is not None and rights().can(moved.destination, Right.READ):
+        return redirect(url_for("inbox.message", folder=moved.destination, uid=moved.uid), 303)
+    return _to_folder(moved.destination)
+
+
+@bp.app_template_global()
+def undo_offer() -> str | None:
+    """The restore URL of what this person just deleted, offered once, on
+    the page after the delete."""
+    offer = session.pop(UNDO, None)
+    if not isinstance(offer, dict):
+        return None
+    return url_for("actions.restore", folder=offer["folder"], uid=offer["uid"])
+
+
+@bp.app_template_global()
+def trash_origin(ref: MessageRef) -> undo.Origin | None:
+    """Where the Trash message `ref` came from, for its status bar."""
+    return undo.origin(db_session(), _actor(), rights(), ref)
 
 
 @bp.post("/folders/<path:folder>/expunge")

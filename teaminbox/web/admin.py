@@ -19,9 +19,11 @@ from flask_login import current_user
 from teaminbox.domain import Role
 from teaminbox.services import administration, audit
 from teaminbox.store.grants import audit_actions, audit_actor_names
+from teaminbox.store.models import AuditRow
 from teaminbox.web import admin_rights, admin_users
 from teaminbox.web.access import db_session, rights
 from teaminbox.web.extensions import login_manager
+from teaminbox.web.history import message_action
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 bp.register_blueprint(admin_users.bp)
@@ -66,9 +68,18 @@ def administration_link() -> dict[str, Any]:
 def admin_context() -> dict[str, Any]:
     return {
         "is_manager": administration.is_manager(current_user.user),
-        "action_label": lambda action: ACTION_LABELS.get(action, action),
+        "action_label": lambda action: ACTION_LABELS.get(action) or message_action(action),
+        "activity_detail": activity_detail,
         "role_name": lambda role: admin_users.ROLE_NAMES.get(Role(role), role),
     }
+
+
+def activity_detail(row: AuditRow) -> str:
+    """A row's detail, unless it names where a message went and the viewer
+    may not see that folder."""
+    if row.to_folder and not rights().sees(row.to_folder):
+        return ""
+    return row.detail
 
 
 @bp.app_template_filter("log_time")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -18,15 +20,27 @@ from teaminbox.imap.errors import (
     ServerRefused,
 )
 from teaminbox.services.actions import ActionRefused, Refusal
+from teaminbox.services.assignments import AssignmentRefused
+from teaminbox.services.assignments import Refusal as AssignRefusal
+from teaminbox.services.bulk import BadSelection, Problem
 from teaminbox.services.rights import Forbidden
+from teaminbox.web.access import db_session
 from teaminbox.web.extensions import htmx
+from teaminbox.web.live import gone_notice
 
 log = logging.getLogger(__name__)
 
 
-def _page(status: int, title: str, text: str) -> ResponseReturnValue:
+# How long a POST that found its message gone waits for the request that
+# moved it to commit, to say who that was.
+RACE_WINDOW_SECONDS = 0.5
+
+
+def _page(
+    status: int, title: str, text: str, gone: dict[str, object] | None = None
+) -> ResponseReturnValue:
     template = "errors/_error.html" if htmx else "errors/error.html"
-    return render_template(template, status=status, title=title, text=text), status
+    return render_template(template, status=status, title=title, text=text, gone=gone), status
 
 
 def folder_not_found(_error: FolderNotFound) -> ResponseReturnValue:
@@ -34,11 +48,34 @@ def folder_not_found(_error: FolderNotFound) -> ResponseReturnValue:
 
 
 def message_not_found(_error: MessageNotFound) -> ResponseReturnValue:
+    """Says who moved it and where, when the app knows (two people acting on
+    one message at once: the second learns who was first)."""
+    args = request.view_args or {}
+    folder, uid = args.get("folder"), args.get("uid")
+    gone: dict[str, object] | None = None
+    if isinstance(folder, str) and isinstance(uid, int) and current_user.is_authenticated:
+        gone = _who_was_first(folder, uid)
     return _page(
         404,
         _("Message not found"),
         _("This message is no longer in this folder: someone may have moved or deleted it."),
+        gone=gone,
     )
+
+
+def _who_was_first(folder: str, uid: int) -> dict[str, object] | None:
+    """Where the message went and who moved it, if the app knows. After a
+    POST that lost a race, the winner's request may not have committed yet:
+    give it a moment (only then, and briefly)."""
+    deadline = time.monotonic() + (RACE_WINDOW_SECONDS if request.method == "POST" else 0)
+    while True:
+        gone = gone_notice(folder, uid)
+        if gone["by"] or gone["by_client"]:
+            return gone
+        if time.monotonic() >= deadline:
+            return None
+        db_session().rollback()  # see the other request's commit
+        time.sleep(0.05)
 
 
 def forbidden(_error: Forbidden) -> ResponseReturnValue:
@@ -62,9 +99,24 @@ def action_refused(error: ActionRefused) -> ResponseReturnValue:
             "contain a slash, an asterisk, a percent sign or control characters."
         ),
         Refusal.NOT_CONFIRMED: _("Tick the box to confirm, then try again."),
+        Refusal.NOT_RESTORABLE: _(
+            "This message was not deleted in TeamInbox, or no longer is the one that was: "
+            "move it to its folder instead."
+        ),
     }
     status = 400 if error.refusal in (Refusal.BAD_FOLDER_NAME, Refusal.NOT_CONFIRMED) else 409
     return _page(status, _("Not possible"), texts[error.refusal] + " " + _("Nothing was changed."))
+
+
+def assignment_refused(error: AssignmentRefused) -> ResponseReturnValue:
+    texts = {
+        AssignRefusal.NOT_A_COLLEAGUE: _(
+            "This person cannot take the message: they have no active account or may not "
+            "read this folder."
+        ),
+        AssignRefusal.BAD_NOTE: _("A note is one line of at most 200 characters."),
+    }
+    return _page(400, _("Not possible"), texts[error.refusal] + " " + _("Nothing was changed."))
 
 
 def folder_exists(_error: FolderExists) -> ResponseReturnValue:
@@ -88,6 +140,19 @@ def imap_unavailable(error: ImapUnavailable) -> ResponseReturnValue:
             "please try again in a moment."
         ),
     )
+
+
+def bad_selection(error: BadSelection) -> ResponseReturnValue:
+    texts = {
+        Problem.UNKNOWN_ACTION: _("Choose an action from the bar above the list."),
+        Problem.EMPTY: _("Tick at least one message first."),
+        Problem.TOO_MANY: _(
+            "At most %(limit)d messages can be changed at once.", limit=error.limit
+        ),
+        Problem.BAD_UID: _("The selection names a message that cannot exist."),
+        Problem.NO_DESTINATION: _("Choose the folder to move the messages to."),
+    }
+    return _page(400, _("Bad request"), texts[error.problem] + " " + _("Nothing was changed."))
 
 
 def csrf_error(_error: CSRFError) -> ResponseReturnValue:
@@ -130,6 +195,8 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ImapUnavailable, imap_unavailable)
     app.register_error_handler(Forbidden, forbidden)
     app.register_error_handler(ActionRefused, action_refused)
+    app.register_error_handler(BadSelection, bad_selection)
+    app.register_error_handler(AssignmentRefused, assignment_refused)
     app.register_error_handler(FolderExists, folder_exists)
     app.register_error_handler(ServerRefused, server_refused)
     app.register_error_handler(CSRFError, csrf_error)

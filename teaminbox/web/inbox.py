@@ -7,10 +7,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
 from teaminbox.domain import MessageRef
-from teaminbox.events import Event, Kind
 from teaminbox.mail.plaintext import render_plain_text
 from teaminbox.rights import Right
-from teaminbox.services import actions, feed, reading
+from teaminbox.services import actions, reading
 from teaminbox.web.access import db_session, imap_pool, require, rights
 from teaminbox.web.extensions import htmx
 from teaminbox.web.htmx import render_page_or_partial
@@ -88,12 +87,10 @@ def render_message(ref: MessageRef) -> str:
 def set_seen(folder: str, uid: int) -> ResponseReturnValue:
     """Mark read (seen=1) or unread (seen=0): an explicit STORE, never a side
     effect of opening a message."""
-    require(folder, Right.SEEN)
     ref = MessageRef(folder, uid)
     seen = request.form.get("seen") == "1"
-    flags = reading.mark_seen(imap_pool(), ref, seen)
-    event = Event(Kind.FLAGS, folder, uid, flags, actor=current_user.user.username)
-    commit_and_publish(feed.record_own(db_session(), [event]))
+    done = actions.set_seen(imap_pool(), db_session(), current_user.user, rights(), ref, seen)
+    commit_and_publish(done.events)
     if htmx:
         return render_status(ref)
     return redirect(url_for("inbox.message", folder=folder, uid=uid))

@@ -105,7 +105,7 @@ def row(folder: str, uid: int) -> ResponseReturnValue:
     header = reading.message_header(imap_pool(), MessageRef(folder, uid))
     if header is None:
         return render_template(
-            "inbox/_row_gone.html", folder=folder, uid=uid, gone=_gone(folder, uid)
+            "inbox/_row_gone.html", folder=folder, uid=uid, gone=gone_notice(folder, uid)
         )
     return render_template("inbox/_row.html", folder=folder, header=header)
 
@@ -127,7 +127,7 @@ def render_status(ref: MessageRef) -> str:
         "inbox/_message_status.html",
         ref=ref,
         header=header,
-        gone=_gone(folder, uid) if header is None else None,
+        gone=gone_notice(folder, uid) if header is None else None,
         may=rights().on(folder),
         options=actions.folder_options(imap_pool(), rights(), folder) if header else None,
     )
@@ -200,7 +200,7 @@ def _display_name(username: str) -> str:
     return user.name if user and user.name else username
 
 
-def _gone(folder: str, uid: int) -> dict[str, object]:
+def gone_notice(folder: str, uid: int) -> dict[str, object]:
     """What the person may know of a message that left `folder`: where it
     went (if they may see that folder) and who moved it."""
     ending = stored_events.ending(db_session(), folder, uid)

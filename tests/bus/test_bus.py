@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -46,6 +47,18 @@ def test_a_slow_subscriber_overflows_without_blocking_others() -> None:
         bus.publish(event(n))
     assert slow.overflowed
     assert bus.subscriber_count == 0
+
+
+def test_every_subscriber_gets_one_delivery_stamped_at_publish() -> None:
+    bus = MemoryBus()
+    with bus.subscribe() as first, bus.subscribe() as second:
+        before = time.monotonic_ns()
+        bus.publish(event(1))
+        after = time.monotonic_ns()
+        one, other = first.receive(timeout=1), second.receive(timeout=1)
+        assert one is not None and one is other
+        assert one.event == event(1) and before <= one.published_ns <= after
+        assert first.receive(timeout=0.01) is None
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ import contextlib
 import socket
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
@@ -24,6 +26,9 @@ CLAIMS = "Réclamations & litiges"
 HEARD_WITHIN = 1.5
 LIST_HEARD_WITHIN = 2.5
 POLL_SECONDS = 0.3
+# Dovecot rotates its folder index log past 64 KiB (8 KiB once it is 5
+# minutes old); a flag change outside INBOX adds 120-200 bytes to it.
+LIST_LOG_ROTATES_AT = 64 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +66,10 @@ def listen(request: pytest.FixtureRequest, server: DovecotServer) -> Iterator[Li
     prepared the mailbox, so that only the change under test is heard."""
     started: list[tuple[MailboxListener, IMAPClient]] = []
 
-    def listen(idle_seconds: float = 60) -> MailboxListener:
+    def listen(idle_seconds: float = 60, poll_seconds: float = POLL_SECONDS) -> MailboxListener:
         client = open_connection(server.imap_settings)
         listener = MailboxListener(
-            client, idle_seconds, POLL_SECONDS, use_notify=request.param == "notify"
+            client, idle_seconds, poll_seconds, use_notify=request.param == "notify"
         )
         listener.start()
         assert listener.uses_notify is (request.param == "notify")
@@ -184,6 +189,114 @@ def test_idle_is_renewed_and_keeps_listening(
     assert sent.count(b"IDLE") >= 3
     add_message(thunderbird, "INBOX")
     assert heard(listener, {"INBOX"}).folders == {"INBOX"}
+
+
+@dataclass
+class FlagToggler:
+    """Another client flagging and unflagging one message in ARCHIVES, and
+    Dovecot's folder index log, which every such change makes grow."""
+
+    client: IMAPClient
+    uid: int
+    log_file: Path
+    first_log: int
+    flagged: bool = False
+
+    @classmethod
+    def on_new_message(cls, client: IMAPClient, server: DovecotServer) -> FlagToggler:
+        _message_id, uid = add_message(client, ARCHIVES)
+        client.select_folder(ARCHIVES)
+        log_file = server.mail_dir / server.user / "dovecot.list.index.log"
+        return cls(client, uid, log_file, log_file.stat().st_ino)
+
+    def toggle(self) -> bool:
+        """Flag or unflag the message; True once the log has rotated."""
+        change = self.client.remove_flags if self.flagged else self.client.add_flags
+        change([self.uid], ["\\Flagged"])
+        self.flagged = not self.flagged
+        return self.log_file.stat().st_ino != self.first_log
+
+    def toggle_until(self, log_size: int) -> bool:
+        """Toggle quickly until the log has rotated (True) or grown to
+        `log_size` (False)."""
+        for _change in range(5000):
+            if self.log_file.stat().st_size >= log_size:
+                return False
+            if self.toggle():
+                return True
+        return False
+
+
+def quieten(listener: MailboxListener) -> None:
+    """Let the listener take in whatever has been pushed so far."""
+    while listener.wait(0.7):
+        pass
+
+
+@pytest.mark.parametrize("listen", ["notify"], indirect=True)
+def test_every_change_is_heard_as_the_folder_index_log_rotates(
+    listen: Listen, thunderbird: IMAPClient, server: DovecotServer
+) -> None:
+    """Dovecot hears folders other than INBOX through an inotify watch on its
+    folder index log, and the watch stays on the old file when the log is
+    rotated. The change that rotates the log, which Dovecot does not always
+    push, and the changes after it must be heard all the same."""
+    toggler = FlagToggler.on_new_message(thunderbird, server)
+    listener = listen()
+    toggler.toggle_until(LIST_LOG_ROTATES_AT - 1000)
+    quieten(listener)
+
+    after_rotation = 0
+    for _change in range(30):
+        after_rotation += toggler.toggle()
+
+        assert heard(listener, {ARCHIVES}).folders == {ARCHIVES}, f"{after_rotation} after"
+        if after_rotation == 3:
+            break
+    assert after_rotation == 3, "the folder index log did not rotate"
+
+
+@pytest.mark.parametrize("listen", ["notify"], indirect=True)
+def test_pushes_resume_after_the_folder_index_log_rotated(
+    listen: Listen, thunderbird: IMAPClient, server: DovecotServer
+) -> None:
+    """Without the NOOPs that catch what push missed, the server must push
+    again once the listener has re-armed after the changes it heard, for
+    INBOX too, whose log did not rotate."""
+    toggler = FlagToggler.on_new_message(thunderbird, server)
+    listener = listen(poll_seconds=60)
+    assert toggler.toggle_until(LIST_LOG_ROTATES_AT * 2), "the folder index log did not rotate"
+    quieten(listener)
+
+    for change in range(3):
+        toggler.toggle()
+
+        assert heard(listener, {ARCHIVES}).folders == {ARCHIVES}, f"change {change}"
+    other = connect(server)
+    add_message(other, "INBOX")
+    assert heard(listener, {"INBOX"}).folders == {"INBOX"}
+    other.logout()
+
+
+def test_a_deaf_connection_still_hears_every_change(
+    server: DovecotServer, thunderbird: IMAPClient
+) -> None:
+    """A NOTIFY SET over another leaves Dovecot 2.3.19 deaf to every log that
+    did not rotate (the two share one inotify watch, and the old NOTIFY takes
+    it away): the state a rotation leaves the connection in, made at will."""
+    client = open_connection(server.imap_settings)
+    listener = MailboxListener(client, idle_seconds=60, poll_seconds=POLL_SECONDS)
+    listener.start()
+    listener.stop()
+    client.socket().sendall(
+        b"DEAF NOTIFY SET (personal (MessageNew MessageExpunge FlagChange MailboxName))\r\n"
+    )
+
+    for folder in ("INBOX", ARCHIVES, "INBOX"):
+        add_message(thunderbird, folder)
+
+        assert heard(listener, {folder}).folders == {folder}
+    close_connection(client)
 
 
 def test_a_dropped_connection_raises(server: DovecotServer) -> None:

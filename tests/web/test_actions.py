@@ -368,7 +368,8 @@ def test_two_people_moving_the_same_message_at_once(
 
         assert sorted(status for status, _ in answers) == [303, 404]
         [loser] = [text for status, text in answers if status == 404]
-        assert "someone may have moved or deleted it" in loser
+        assert f"Moved to {sandbox.dst} by " in loser, "who was first, and where it went"
+        assert "Alice Martin" in loser or "Claire Moreau" in loser
         assert locate(imap, message_id, [sandbox.src, sandbox.dst, TRASH]) == {sandbox.dst: [set()]}
     assert audit_actions(app).count("message.move") == 3
 

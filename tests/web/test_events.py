@@ -4,17 +4,26 @@ and ended when the account is disabled."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from imapclient import IMAPClient
+from sqlalchemy.orm import Session
 
+from teaminbox.bus.memory import MemoryBus
+from teaminbox.events import Event, Kind
 from teaminbox.imap import mailstore
 from teaminbox.imap.append import ensure_folders
+from teaminbox.services import audit
 from teaminbox.services.rights import set_grant
+from teaminbox.store.db import Database
+from teaminbox.store.users import find_user
+from teaminbox.web.events import Viewer
 from teaminbox.web.live import folder_key, message_key
 from tests.conftest import csrf_token, log_in
 from tests.event_stream import EventStreamReader
@@ -140,6 +149,90 @@ def test_disabling_alice_ends_her_stream(claire: FlaskClient, stream: EventStrea
     assert post(claire, "/admin/users/alice/disable") == 302
     received = stream.wait_for_end()
     assert received[-1].event == "end"
+
+
+def test_a_grant_from_the_command_line_applies_to_the_next_event(
+    app: Flask,
+    claire: FlaskClient,
+    stream: EventStreamReader,
+    imap: IMAPClient,
+    folders: tuple[str, ...],
+) -> None:
+    """`flask grant` runs outside the web process and publishes nothing:
+    the stream still judges every later event by it."""
+    shared, other, _ = folders
+    _, first = add_message(imap, other)
+    _, second = add_message(imap, other)
+    _, marker = add_message(imap, shared)
+    flag(claire, other, first)
+    stream.wait_for_fact("flags", folder=other, uid=first)  # rights read and kept
+    result = app.test_cli_runner().invoke(args=["grant", "alice", other, ""])
+    assert result.exit_code == 0, result.output
+    flag(claire, other, second)
+    flag(claire, shared, marker)
+    stream.wait_for_fact("flags", folder=shared, uid=marker)
+    flagged = [m.fact["uid"] for m in stream.received if m.event == "flags"]
+    assert flagged == [first, marker]
+
+
+def test_a_person_deleted_at_the_command_line_is_sent_nothing_more(
+    app: Flask,
+    claire: FlaskClient,
+    stream: EventStreamReader,
+    imap: IMAPClient,
+    folders: tuple[str, ...],
+) -> None:
+    shared = folders[0]
+    _, uid = add_message(imap, shared)
+    stream.wait_for(lambda m: m.event == "hello")
+    result = app.test_cli_runner().invoke(args=["user", "delete", "alice", "--yes"])
+    assert result.exit_code == 0, result.output
+    flag(claire, shared, uid)
+    received = stream.wait_for_end()
+    assert received[-1].event == "end"
+    assert not [m for m in received if m.event == "flags"]
+
+
+def test_streams_share_one_stamp_query_per_event(
+    app: Flask, folders: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fifty streams judging one event ask the database for the account
+    stamp once between them, and that read sees a grant committed before
+    the event was published."""
+    folder = folders[0]
+    db: Database = app.extensions["teaminbox.database"]
+    with db.session() as session:
+        user = find_user(session, "alice")
+        assert user is not None
+        user_id, version = user.id, user.session_version
+    stamp = audit.AccountStamp(db)
+    viewers = [Viewer(db, stamp, user_id, version) for _ in range(50)]
+    assert all(viewer.reads(folder) for viewer in viewers)
+    queries: list[str] = []
+    real = audit.account_stamp
+
+    def counted(session: Session) -> int:
+        # Only the judges' queries: a stream of an earlier test may still be
+        # winding down in another thread of this process.
+        if threading.current_thread().name.startswith("judge"):
+            queries.append(threading.current_thread().name)
+        return real(session)
+
+    monkeypatch.setattr(audit, "account_stamp", counted)
+    bus = MemoryBus()
+    subscriptions = [bus.subscribe() for _ in viewers]
+    hide_from_alice(app, folder)  # no bus event, as from the command line
+    bus.publish(Event(Kind.FLAGS, folder, uid=1))
+
+    def judge(index: int) -> bool:
+        delivery = subscriptions[index].receive(timeout=5)
+        assert delivery is not None
+        assert viewers[index].refresh(delivery.published_ns)
+        return viewers[index].reads(folder)
+
+    with ThreadPoolExecutor(max_workers=len(viewers), thread_name_prefix="judge") as pool:
+        assert not any(pool.map(judge, range(len(viewers))))
+    assert len(queries) == 1
 
 
 def test_a_stream_resumes_after_its_last_event_id(
