@@ -141,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         mailframe,
         notes,
         preferences,
+        why_pop,
     )
 
     for blueprint in (
@@ -157,5 +158,6 @@ def _register_blueprints(app: Flask) -> None:
         live_web.bp,
         notes.bp,
         history.bp,
+        why_pop.bp,
     ):
         app.register_blueprint(blueprint)

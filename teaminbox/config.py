@@ -67,7 +67,9 @@ DEFAULTS: dict[str, Any] = {
     # (bytes). Base64 adds a third on the wire: 15 MiB stays under the
     # 25 MB most mail servers accept.
     "ATTACHMENTS_MAX_BYTES": 15 * 1024 * 1024,
-    # Optional: a POP3 server for the "Why not POP" demonstration.
+    # Optional: a POP3 server for the "Why not POP" demonstration, logged in
+    # to with the IMAP account. POP3_SECURITY None means ssl; POP3_PORT None
+    # means 995 with ssl, else 110.
     "POP3_HOST": None,
     "POP3_PORT": None,
     "POP3_SECURITY": None,
@@ -111,6 +113,8 @@ def check(config: dict[str, Any]) -> None:
     for key in ("IMAP_SECURITY", "SMTP_SECURITY"):
         if config[key] not in SECURITY_MODES:
             raise ValueError(f"{key} must be one of {', '.join(SECURITY_MODES)}")
+    if config.get("POP3_SECURITY") not in (None, *SECURITY_MODES):
+        raise ValueError(f"POP3_SECURITY must be one of {', '.join(SECURITY_MODES)}")
     if config["IMAP_MAX_CONNECTIONS"] < 1:
         raise ValueError("IMAP_MAX_CONNECTIONS must be at least 1")
     for key in (

@@ -22,7 +22,7 @@ from teaminbox.imap.errors import ImapError
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.live.leader import Lease
 from teaminbox.live.watcher import Watcher
-from teaminbox.services import feed, history, reading
+from teaminbox.services import feed, history, pop_detector, reading
 from teaminbox.services.sync import sync_folders
 from teaminbox.store.db import Database
 
@@ -158,6 +158,7 @@ class Supervisor:
         with self._database.session() as session:
             events = sync_folders(self._pool, session, sorted(folders))
             history.record_outside(self._pool, session, events)
+            pop_detector.watch_expunges(session, events)
             events = feed.record(session, events, keep=self._timings.keep_events)
             session.commit()
         feed.publish(self._bus, events)

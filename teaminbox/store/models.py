@@ -262,6 +262,25 @@ class ReplyDraft(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class PopWarning(Base):
+    """Mail that left the INBOX in a burst, oldest first, without any action
+    of this app: what a mail client set up with POP3 (download and delete)
+    does. Shown to managers until one of them dismisses it."""
+
+    __tablename__ = "pop_warnings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the burst last grew: removals soon after it join the same warning.
+    last_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    folder: Mapped[str] = mapped_column(String(512))
+    # The removed messages as JSON: [{"uid", "message_id", "subject"}, …].
+    removed: Mapped[str] = mapped_column(Text, default="[]")
+    dismissed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # Kept as text, so that the warning still names a person who was deleted.
+    dismissed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
 class DraftAttachment(Base):
     """A file uploaded into a draft, kept until the reply is sent or dropped."""
 

@@ -24,8 +24,8 @@ from imapclient import IMAPClient
 from teaminbox import close_app, create_app
 from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
 from teaminbox.imap.append import ensure_folders
+from teaminbox.imap.connection import open_connection
 from teaminbox.imap.errors import ImapUnavailable
-from teaminbox.live import watcher as watcher_module
 from teaminbox.services.rights import set_grant
 from teaminbox.store.db import Database
 from teaminbox.web.live import SUPERVISOR, message_key
@@ -215,14 +215,13 @@ class Unplugged:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.out = threading.Event()
-        connect = watcher_module.open_connection
 
         def guarded(*args: Any, **kwargs: Any) -> IMAPClient:
             if self.out.is_set():
                 raise ImapUnavailable("unplugged by the test")
-            return connect(*args, **kwargs)
+            return open_connection(*args, **kwargs)
 
-        monkeypatch.setattr(watcher_module, "open_connection", guarded)
+        monkeypatch.setattr("teaminbox.live.watcher.open_connection", guarded)
 
 
 def test_an_outage_is_caught_up_and_the_cache_ends_as_the_server(
