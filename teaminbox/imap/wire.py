@@ -3,7 +3,8 @@
 imapclient 4.x `fetch("1:*", …)` raises ValueError: it filters the answer
 by `int()` of the message set it was given. `fetch_uid_set` sends a UID set
 as written (ranges keep a 100k-message folder under the server's 64 KiB
-line limit) and keeps every FETCH the server answered.
+line limit) and keeps every FETCH the server answered, read by the fast
+parser of fetch_parser (a first sync fetches every envelope of a folder).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from imapclient import IMAPClient
-from imapclient.response_parser import parse_fetch_response
+
+from teaminbox.imap.fetch_parser import parse_fetch_response
 
 
 def parse_uid_set(text: str) -> list[int]:
@@ -63,7 +65,7 @@ def fetch_uid_set(
     items: Sequence[str],
     modifiers: Sequence[str] = (),
 ) -> dict[int, dict[bytes, Any]]:
-    """`UID FETCH uid_set (items) (modifiers)`, parsed by imapclient: UID → data."""
+    """`UID FETCH uid_set (items) (modifiers)`, parsed as imapclient would: UID → data."""
     if not uid_set:
         return {}
     args = ["UID", "FETCH", uid_set, f"({' '.join(items)})"]
@@ -74,4 +76,4 @@ def fetch_uid_set(
     if typ != "OK":
         raise imap.error(f"UID FETCH failed: {data}")
     typ, data = imap._untagged_response(typ, data, "FETCH")
-    return dict(parse_fetch_response(data, client.normalise_times, True))
+    return dict(parse_fetch_response(data, client.normalise_times))

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from teaminbox.domain import MessageHeader
 from teaminbox.store.models import CachedMessage, FolderState
+
+# Rows written per INSERT when caching many headers (a first sync).
+INSERT_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -102,27 +105,38 @@ def add_headers(
     session: Session, state: FolderState, headers: Iterable[MessageHeader]
 ) -> list[MessageHeader]:
     """Cache the headers of UIDs not cached yet; the ones added. A UID the
-    app's own move already carried here (`move_row`) is not news."""
+    app's own move already carried here (`move_row`) is not news.
+
+    A batch at a time, each one executemany rather than an ORM object per
+    row: a first sync adds a whole folder (100k rows), which the unit of
+    work would take longer to write than IMAP takes to send, and a batch
+    keeps both the memory and the number of bound parameters bounded."""
     headers = list(headers)
-    known = _cached_uids(session, state, [h.uid for h in headers])
-    added = [h for h in headers if h.uid not in known]
-    session.add_all(
-        CachedMessage(
-            folder_id=state.id,
-            uid=h.uid,
-            message_id=h.message_id,
-            subject=h.subject,
-            sender_name=h.sender.name if h.sender else "",
-            sender_email=h.sender.email if h.sender else "",
-            recipients="\n".join(str(p) for p in h.recipients),
-            date=h.date,
-            size=h.size,
-            flags=" ".join(h.flags),
-            in_reply_to=h.in_reply_to,
-        )
-        for h in added
-    )
+    added: list[MessageHeader] = []
+    for start in range(0, len(headers), INSERT_BATCH):
+        batch = headers[start : start + INSERT_BATCH]
+        known = _cached_uids(session, state, [h.uid for h in batch])
+        fresh = [h for h in batch if h.uid not in known]
+        if fresh:
+            session.execute(insert(CachedMessage), [_row(state, h) for h in fresh])
+        added.extend(fresh)
     return added
+
+
+def _row(state: FolderState, header: MessageHeader) -> dict[str, object]:
+    return {
+        "folder_id": state.id,
+        "uid": header.uid,
+        "message_id": header.message_id,
+        "subject": header.subject,
+        "sender_name": header.sender.name if header.sender else "",
+        "sender_email": header.sender.email if header.sender else "",
+        "recipients": "\n".join(str(p) for p in header.recipients),
+        "date": header.date,
+        "size": header.size,
+        "flags": " ".join(header.flags),
+        "in_reply_to": header.in_reply_to,
+    }
 
 
 def set_flags(

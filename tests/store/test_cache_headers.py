@@ -1,0 +1,51 @@
+"""Caching many headers at once, as a first sync of a big folder does: in
+batches, without caching a UID twice, every field kept."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from teaminbox.domain import MessageHeader, Person
+from teaminbox.store import cache
+from teaminbox.store.db import Database
+from teaminbox.store.models import CachedMessage
+
+
+def header(uid: int) -> MessageHeader:
+    return MessageHeader(
+        uid=uid,
+        flags=("$Label1", "\\Seen") if uid % 2 else (),
+        subject=f"Sujet n°{uid}",
+        sender=Person("Zoé Dupré", f"z{uid}@exemple.fr") if uid % 3 else None,
+        recipients=(Person("", "a@example.com"), Person("Équipe", "b@example.com")),
+        date=datetime(2026, 11, 30, 9, uid % 60, tzinfo=UTC) if uid % 5 else None,
+        size=uid * 10,
+        message_id=f"<{uid}@exemple.fr>",
+        in_reply_to=f"<{uid - 1}@exemple.fr>" if uid % 7 == 0 else "",
+    )
+
+
+def test_many_headers_are_cached_once_in_batches(database: Database) -> None:
+    count = cache.INSERT_BATCH * 2 + 17
+    with database.session() as session:
+        state = cache.save_version(session, "Big", 1, count + 1, 5)
+        assert cache.add_headers(session, state, [header(u) for u in (1, 2, 1500)]) != []
+        added = cache.add_headers(session, state, [header(u) for u in range(1, count + 1)])
+        session.commit()
+        assert [h.uid for h in added] == [u for u in range(1, count + 1) if u not in (1, 2, 1500)]
+        assert session.scalar(select(func.count()).select_from(CachedMessage)) == count
+        assert cache.flags_by_uid(session, state, [7, 8]) == {7: ("$Label1", "\\Seen"), 8: ()}
+        row = session.scalar(select(CachedMessage).where(CachedMessage.uid == 14))
+        assert row is not None
+        assert (row.subject, row.sender_name, row.sender_email) == (
+            "Sujet n°14",
+            "Zoé Dupré",
+            "z14@exemple.fr",
+        )
+        assert row.recipients == "\n".join(str(p) for p in header(14).recipients)
+        assert (row.size, row.in_reply_to) == (140, "<13@exemple.fr>")
+        assert row.date is not None and row.date.replace(tzinfo=UTC) == datetime(
+            2026, 11, 30, 9, 14, tzinfo=UTC
+        )
