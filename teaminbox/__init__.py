@@ -14,6 +14,7 @@ from typing import Any
 from flask import Flask, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import FileSystemBytecodeCache
 
 from teaminbox import config as settings
 from teaminbox.imap.connection import ImapSettings, open_connection
@@ -36,8 +37,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
     )
     _configure(app, overrides or {})
+    # Compiled templates kept on disk (per user, checked against each
+    # template's source): a restarted process renders its first page
+    # without compiling a dozen templates first.
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache()
     app.extensions[access.DATABASE] = Database(app.config["DATABASE_URL"])
     app.extensions[access.IMAP_POOL] = build_imap_pool(app.config)
+    app.extensions[access.MAILBOX_KEY] = imap_settings(app.config).mailbox_key
     live_web.init_app(app)
     _attach_extensions(app)
     _register_blueprints(app)

@@ -79,6 +79,16 @@ class Person:
 
 
 @dataclass(frozen=True)
+class StoredFlags:
+    """A message's flags as the server holds them, with the MODSEQ (RFC 7162)
+    of that state: of two states of one message, the higher MODSEQ is the
+    newer. None without CONDSTORE."""
+
+    flags: tuple[str, ...]
+    modseq: int | None = None
+
+
+@dataclass(frozen=True)
 class MessageHeader:
     """What a folder listing shows of one message: headers only, no body."""
 

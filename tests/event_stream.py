@@ -96,6 +96,12 @@ class EventStreamReader:
         self._stop.set()
         self._thread.join(timeout=10)
 
+    def __enter__(self) -> EventStreamReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 def _parse(block: str) -> Message | None:
     event, event_id, data = "message", None, []

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 
 from imapclient import IMAPClient
 
-from teaminbox.domain import DELETED, MessageRef
+from teaminbox.domain import DELETED, MessageRef, StoredFlags
 from teaminbox.imap.errors import FolderExists, FolderNotFound, MessageNotFound, ServerRefused
 from teaminbox.imap.mailstore import leave_folder, select_folder
-from teaminbox.imap.wire import flag_names, parse_uid_set, uid_ranges
+from teaminbox.imap.qresync import fetch_stored_flags, store_flags
+from teaminbox.imap.wire import parse_uid_set, uid_ranges
 from teaminbox.mail.headers import decode_header_value
 
 log = logging.getLogger(__name__)
@@ -32,23 +33,24 @@ def _log_once(message: str) -> None:
     log.warning(message)
 
 
-def set_flag(client: IMAPClient, ref: MessageRef, flag: str, present: bool) -> tuple[str, ...]:
+def set_flag(client: IMAPClient, ref: MessageRef, flag: str, present: bool) -> StoredFlags:
     """Add or remove one system flag (`\\Flagged`, `\\Answered`, `\\Seen`,
-    `\\Deleted`) and return the message's flags afterwards.
+    `\\Deleted`) and return the message's flags afterwards, with their
+    MODSEQ under CONDSTORE (the cache keeps it, so that a sync that fetched
+    the flags before this change does not write them back).
 
     Dovecot sends no FETCH when the flag was already as asked, so the flags
     are then fetched to tell "nothing to do" from "no such message".
     """
     select_folder(client, ref.folder, readonly=False)
-    change = client.add_flags if present else client.remove_flags
     with _answers_about(ref):
-        result = change([ref.uid], [flag])
+        result = store_flags(client, [ref.uid], "+FLAGS" if present else "-FLAGS", [flag])
     if ref.uid in result:
-        return flag_names(result[ref.uid])
-    current = client.fetch([ref.uid], ["FLAGS"]).get(ref.uid)
+        return result[ref.uid]
+    current = fetch_stored_flags(client, [ref.uid]).get(ref.uid)
     if current is None:
         raise MessageNotFound(f"no message {ref.uid} in {ref.folder}")
-    return flag_names(current.get(b"FLAGS", ()))
+    return current
 
 
 def move_message(client: IMAPClient, ref: MessageRef, destination: str) -> int | None:

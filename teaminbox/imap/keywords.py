@@ -22,10 +22,10 @@ from collections.abc import Iterable
 
 from imapclient import IMAPClient
 
-from teaminbox.domain import MessageRef
+from teaminbox.domain import MessageRef, StoredFlags
 from teaminbox.imap.errors import MessageNotFound, ServerRefused
 from teaminbox.imap.mailstore import select_folder
-from teaminbox.imap.wire import flag_names
+from teaminbox.imap.qresync import fetch_stored_flags
 
 PREFIX = "$Assigned_"
 # Dovecot's default mail_max_keyword_length.
@@ -58,17 +58,16 @@ def keywords_allowed(client: IMAPClient, folder: str) -> bool:
     return b"\\*" in status.get(b"PERMANENTFLAGS", ())
 
 
-def set_assignee_keyword(
-    client: IMAPClient, ref: MessageRef, keyword: str | None
-) -> tuple[str, ...]:
+def set_assignee_keyword(client: IMAPClient, ref: MessageRef, keyword: str | None) -> StoredFlags:
     """Make `keyword` (None: none) the message's only assignee keyword;
-    return its flags afterwards. Other keywords and flags stay as they are.
+    return its flags afterwards, with their MODSEQ under CONDSTORE. Other
+    keywords and flags stay as they are.
 
     Needs a folder that takes keywords (see `keywords_allowed`); raises
     MessageNotFound when the UID is gone.
     """
     select_folder(client, ref.folder, readonly=False)
-    current = _flags(client, ref)
+    current = _flags(client, ref).flags
     stale = [f for f in assignee_keywords(current) if keyword is None or not _same(f, keyword)]
     try:
         if stale:
@@ -82,11 +81,11 @@ def set_assignee_keyword(
     return _flags(client, ref)
 
 
-def _flags(client: IMAPClient, ref: MessageRef) -> tuple[str, ...]:
-    data = client.fetch([ref.uid], ["FLAGS"]).get(ref.uid)
-    if data is None:
+def _flags(client: IMAPClient, ref: MessageRef) -> StoredFlags:
+    found = fetch_stored_flags(client, [ref.uid]).get(ref.uid)
+    if found is None:
         raise MessageNotFound(f"no message {ref.uid} in {ref.folder}")
-    return flag_names(data.get(b"FLAGS", ()))
+    return found
 
 
 def _same(first: str, second: str) -> bool:

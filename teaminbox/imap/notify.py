@@ -14,7 +14,8 @@ Worse, Dovecot 2.3.19 sends NOTIFY's folder names as raw UTF-8 (as literals
 when they hold 8-bit characters, as atoms with a bare `&` otherwise), not in
 modified UTF-7. So from `start()` on the listener owns the connection's
 socket (imapclient's public `socket()`): it writes the commands, reads whole
-responses (literals included) into its own buffer and parses them here.
+responses (literals included) into its own buffer and parses them with
+imap/notify_parser.py.
 imaplib's reader is not used meanwhile; after `stop()` the connection takes
 ordinary commands again.
 
@@ -54,11 +55,17 @@ import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TypeAlias
 
 from imapclient import IMAPClient, imap_utf7
 
 from teaminbox.imap.errors import ImapError, ImapUnavailable
+from teaminbox.imap.notify_parser import (
+    folder_status,
+    listed_folder,
+    notified_status,
+    quoted,
+    response_kind,
+)
 
 log = logging.getLogger(__name__)
 # Strategy messages already logged: a watcher that reconnects says it once.
@@ -85,12 +92,8 @@ MAX_RESPONSE_BYTES = 1 << 20
 # Seconds a reply may take when the socket has no timeout of its own.
 DEFAULT_REPLY_SECONDS = 30.0
 
+# A line that ends in a literal's announcement, `{n}` (or `{n+}`).
 _LITERAL = re.compile(rb"\{(\d+)\+?\}\Z")
-_LITERAL_START = re.compile(rb"\{(\d+)\+?\}\r\n")
-_DELIMITERS = b" ()"
-
-# An IMAP value: an atom, a string or a literal as bytes; a list as a list.
-Token: TypeAlias = bytes | list["Token"]
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ class MailboxListener:
             return False
         for response in untagged:
             # The first STATUS values describe the folders, they are not changes.
-            if _kind(response) != b"STATUS":
+            if response_kind(response) != b"STATUS":
                 self._note(response)
             elif (status := self._read_notified(response)) is not None:
                 self._notified[status[0]] = status[1]
@@ -347,8 +350,8 @@ class MailboxListener:
         _check_ok(b"LIST", results[tag])
         folders: dict[str, bool] = {}
         for response in untagged:
-            if _kind(response) == b"LIST":
-                name, selectable = _listed_folder(response)
+            if response_kind(response) == b"LIST":
+                name, selectable = listed_folder(response)
                 folders[name] = selectable
             else:
                 self._note(response)
@@ -358,14 +361,14 @@ class MailboxListener:
         """STATUS every folder, pipelined: one round trip for them all. A
         folder that vanished since LIST (NO) is left out."""
         tags = [
-            self._send(b"STATUS " + _quoted(imap_utf7.encode(name)) + b" " + self._status_items)
+            self._send(b"STATUS " + quoted(imap_utf7.encode(name)) + b" " + self._status_items)
             for name in sorted(folders)
         ]
         untagged, _results = self._await_tagged(tags)
         statuses: dict[str, dict[str, str]] = {}
         for response in untagged:
-            if _kind(response) == b"STATUS":
-                name, values = _folder_status(response)
+            if response_kind(response) == b"STATUS":
+                name, values = folder_status(response)
                 statuses[name] = values
             else:
                 self._note(response)
@@ -375,7 +378,7 @@ class MailboxListener:
 
     def _note(self, response: bytes) -> None:
         """Record the change an unsolicited response announces."""
-        kind = _kind(response)
+        kind = response_kind(response)
         if kind == b"BYE":
             raise ImapUnavailable(f"the IMAP server closed the connection: {response!r}")
         if self._idle_tag is not None and response.startswith(self._idle_tag + b" "):
@@ -412,7 +415,7 @@ class MailboxListener:
         """The folder and items of a STATUS line from NOTIFY, or None (and
         every folder needs a look) if it is unreadable."""
         try:
-            return _notified_status(response)
+            return notified_status(response)
         except ValueError:
             log.warning("unreadable NOTIFY STATUS %r: looking at every folder", response)
             self._list_changed = True
@@ -448,141 +451,6 @@ class MailboxListener:
             elif tag == b"*":
                 untagged.append(response)
         return untagged, results
-
-
-def parse_tokens(response: bytes) -> list[Token]:
-    """Split one response (its literals inline, as `{n}\\r\\n` and n bytes)
-    into atoms, strings and parenthesised lists. Strings come unquoted and
-    unescaped. Raises ValueError if quotes or parentheses do not close.
-
-    Meant for STATUS and LIST responses: free text after OK or BYE may hold
-    unbalanced quotes.
-    """
-    stack: list[list[Token]] = [[]]
-    position = 0
-    while position < len(response):
-        char = response[position : position + 1]
-        if char == b" ":
-            position += 1
-        elif char == b"(":
-            stack.append([])
-            position += 1
-        elif char == b")":
-            if len(stack) == 1:
-                raise ValueError(f"unbalanced ')' in {response!r}")
-            closed = stack.pop()
-            stack[-1].append(closed)
-            position += 1
-        else:
-            value, position = _read_value(response, position)
-            stack[-1].append(value)
-    if len(stack) != 1:
-        raise ValueError(f"unclosed '(' in {response!r}")
-    return stack[0]
-
-
-def notified_folder_name(token: Token) -> str:
-    """A folder name from a NOTIFY STATUS or LIST line.
-
-    Dovecot 2.3.19 sends these as raw UTF-8, not modified UTF-7 ("Réclamations
-    & litiges" arrives as those very bytes), unlike its answers to LIST and
-    STATUS commands. Raises ValueError for a list or bytes that are not UTF-8.
-    """
-    return _text(token, "utf-8")
-
-
-def _notified_status(response: bytes) -> tuple[str, dict[str, str]]:
-    """The folder name and the items of a STATUS line NOTIFY sent. Raises
-    ValueError if it is unreadable."""
-    _star, _status, name, values = parse_tokens(response)
-    items = _as_list(values)
-    pairs = zip(items[::2], items[1::2], strict=True)
-    return notified_folder_name(name), {_text(k).upper(): _text(v) for k, v in pairs}
-
-
-def _read_value(data: bytes, position: int) -> tuple[bytes, int]:
-    """The atom, quoted string or literal at `position`, and where it ends."""
-    if data.startswith(b'"', position):
-        return _read_quoted(data, position + 1)
-    literal = _LITERAL_START.match(data, position)
-    if literal is not None:
-        start = literal.end()
-        end = start + int(literal.group(1))
-        if end > len(data):
-            raise ValueError(f"literal longer than the response: {data!r}")
-        return data[start:end], end
-    end = position
-    while end < len(data) and data[end : end + 1] not in (b" ", b"(", b")"):
-        end += 1
-    return data[position:end], end
-
-
-def _read_quoted(data: bytes, position: int) -> tuple[bytes, int]:
-    value = bytearray()
-    while position < len(data):
-        char = data[position : position + 1]
-        if char == b'"':
-            return bytes(value), position + 1
-        if char == b"\\":
-            position += 1
-            char = data[position : position + 1]
-        value += char
-        position += 1
-    raise ValueError(f"unclosed quoted string in {data!r}")
-
-
-def _quoted(value: bytes) -> bytes:
-    return b'"' + value.replace(b"\\", b"\\\\").replace(b'"', b'\\"') + b'"'
-
-
-def _listed_folder(response: bytes) -> tuple[str, bool]:
-    """The decoded name in an answer to LIST, and whether it can be selected."""
-    try:
-        _star, _list, flags, _delimiter, name, *_extended = parse_tokens(response)
-        attributes = {_text(flag).upper() for flag in _as_list(flags)}
-        return _mailbox_name(name), not attributes & {"\\NOSELECT", "\\NONEXISTENT"}
-    except ValueError as exc:
-        raise ImapError(f"unreadable LIST answer: {response!r}") from exc
-
-
-def _folder_status(response: bytes) -> tuple[str, dict[str, str]]:
-    """The decoded name and the items of an answer to STATUS."""
-    try:
-        _star, _status, name, values = parse_tokens(response)
-        items = _as_list(values)
-        pairs = zip(items[::2], items[1::2], strict=True)
-        return _mailbox_name(name), {_text(k).upper(): _text(v) for k, v in pairs}
-    except ValueError as exc:
-        raise ImapError(f"unreadable STATUS answer: {response!r}") from exc
-
-
-def _as_list(token: Token) -> list[Token]:
-    if not isinstance(token, list):
-        raise ValueError(f"expected a list, got {token!r}")
-    return token
-
-
-def _as_bytes(token: Token) -> bytes:
-    if isinstance(token, list):
-        raise ValueError(f"expected a string, got a list: {token!r}")
-    return token
-
-
-def _text(token: Token, encoding: str = "ascii") -> str:
-    return _as_bytes(token).decode(encoding)
-
-
-def _mailbox_name(token: Token) -> str:
-    """A folder name as answers to LIST and STATUS carry it: modified UTF-7."""
-    return str(imap_utf7.decode(_as_bytes(token)))
-
-
-def _kind(response: bytes) -> bytes:
-    """`* 3 EXISTS` → EXISTS, `* STATUS …` → STATUS, `TI4 OK …` → OK."""
-    words = response.split(b" ", 3)
-    if len(words) > 2 and words[1].isdigit():
-        return words[2].upper()
-    return words[1].upper() if len(words) > 1 else b""
 
 
 def _log_once(message: str) -> None:

@@ -2,25 +2,28 @@
 
 IDLE only signals; this does the work, on a pooled connection. With QRESYNC
 (RFC 7162) a catch-up costs what changed, not the size of the folder: one
-FETCH … (CHANGEDSINCE m VANISHED). With CONDSTORE alone, expunges are found
-by comparing UID lists; with neither, by comparing every UID's flags. A
-UIDVALIDITY change (or a first sync) sends the whole folder.
+FETCH … (CHANGEDSINCE m VANISHED), and the cache asked about those UIDs
+alone. With CONDSTORE alone, expunges are found by comparing UID lists;
+with neither, by comparing every UID's flags. A UIDVALIDITY change (or a
+first sync) sends the whole folder.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from imapclient import IMAPClient
 
-from teaminbox.domain import MessageHeader
+from teaminbox.domain import MessageHeader, StoredFlags
+from teaminbox.imap.folder_stream import stream_folder_headers
 from teaminbox.imap.mailstore import HEADER_ITEMS, header_from_fetch, select_folder
-from teaminbox.imap.qresync import qresync_enabled, take_vanished
+from teaminbox.imap.qresync import qresync_enabled, stored_flags, take_vanished
 from teaminbox.imap.wire import fetch_uid_set, flag_names, uid_ranges
 
-# Envelopes are fetched this many at a time: imapclient parses a whole
-# response in memory, so chunks bound the memory of a first sync.
+# Envelopes of new messages are fetched this many at a time: a response is
+# parsed whole in memory, so chunks bound the memory of a big catch-up.
 HEADER_CHUNK = 500
 
 
@@ -33,15 +36,32 @@ class FolderVersion:
     highestmodseq: int | None  # None without CONDSTORE
 
 
+class CachedFolder(Protocol):
+    """What the sync asks the cache about the folder (services.sync answers)."""
+
+    def all_flags(self) -> Mapping[int, tuple[str, ...]]:
+        """Every cached UID's flags."""
+        ...
+
+    def cached(self, uids: Iterable[int]) -> set[int]:
+        """Those of `uids` that are cached."""
+        ...
+
+
 @dataclass(frozen=True)
 class FolderDelta:
-    """Changes since a known version. When `rebuilt`, `new` is the whole
-    folder and whatever the cache held for it is void."""
+    """Changes since a known version. When `rebuilt`, whatever the cache
+    held for the folder is void and `new` is the whole folder, read off the
+    connection as it is consumed (folder_stream): consume it before the
+    connection is given back. Otherwise `new` is a tuple. `flags` are the
+    states of cached UIDs that changed since (with CONDSTORE, each with its
+    MODSEQ: the cache keeps only the newer of its own and this one);
+    `vanished` may name UIDs the cache never held."""
 
     version: FolderVersion
     rebuilt: bool = False
-    new: tuple[MessageHeader, ...] = ()
-    flags: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    new: Iterable[MessageHeader] = ()
+    flags: dict[int, StoredFlags] = field(default_factory=dict)
     vanished: frozenset[int] = frozenset()
 
     @property
@@ -50,15 +70,15 @@ class FolderDelta:
 
 
 def fetch_delta(
-    client: IMAPClient,
-    folder: str,
-    known: FolderVersion | None,
-    known_flags: Mapping[int, tuple[str, ...]],
+    client: IMAPClient, folder: str, known: FolderVersion | None, cache: CachedFolder
 ) -> FolderDelta:
-    """The changes of `folder` since `known`, given the flags the cache holds.
+    """The changes of `folder` since `known`, beside what `cache` holds.
 
     Needs nothing from the server but works best with QRESYNC enabled on the
-    connection (see qresync.enable_qresync).
+    connection (see qresync.enable_qresync): then only the changed UIDs are
+    looked up in the cache; without CONDSTORE every cached UID's flags are
+    read, before the fetch (a change the app recorded before the fetch is
+    then no news; one recorded after it has no MODSEQ to protect it).
     """
     take_vanished(client)  # leftovers of earlier commands are not ours
     status = select_folder(client, folder, readonly=True)
@@ -68,13 +88,13 @@ def fetch_delta(
         highestmodseq=_int_or_none(status.get(b"HIGHESTMODSEQ")),
     )
     if known is None or known.uidvalidity != version.uidvalidity:
-        uids = sorted(client.search(["ALL"]))
-        return FolderDelta(version, rebuilt=True, new=tuple(fetch_headers(client, uids)))
-    if known == version:
-        return FolderDelta(version)
+        headers = stream_folder_headers(client) if status.get(b"EXISTS") else ()
+        return FolderDelta(version, rebuilt=True, new=headers)
+    if known == version and version.highestmodseq is not None:
+        return FolderDelta(version)  # without CONDSTORE, flags may still have changed
     if version.highestmodseq is not None and known.highestmodseq is not None:
-        return _delta_by_modseq(client, version, known, known_flags)
-    return _delta_by_comparison(client, version, known_flags)
+        return _delta_by_modseq(client, version, known, cache)
+    return _delta_by_comparison(client, version, cache.all_flags())
 
 
 def fetch_headers(client: IMAPClient, uids: Sequence[int]) -> Iterator[MessageHeader]:
@@ -88,30 +108,23 @@ def fetch_headers(client: IMAPClient, uids: Sequence[int]) -> Iterator[MessageHe
 
 
 def _delta_by_modseq(
-    client: IMAPClient,
-    version: FolderVersion,
-    known: FolderVersion,
-    known_flags: Mapping[int, tuple[str, ...]],
+    client: IMAPClient, version: FolderVersion, known: FolderVersion, cache: CachedFolder
 ) -> FolderDelta:
     modifiers = [f"CHANGEDSINCE {known.highestmodseq}"]
     qresync = qresync_enabled(client)
     if qresync:
         modifiers.append("VANISHED")
-    changed = fetch_uid_set(client, "1:*", ["FLAGS"], modifiers)
+    fetched = fetch_uid_set(client, "1:*", ["FLAGS", "MODSEQ"], modifiers)
+    changed = {uid: stored_flags(data) for uid, data in fetched.items()}
     if qresync:
-        vanished = take_vanished(client) & set(known_flags)
+        vanished = take_vanished(client)
     else:
-        vanished = set(known_flags) - set(client.search(["ALL"]))
-    new_uids = sorted(uid for uid in changed if uid not in known_flags)
-    flags = {
-        uid: flag_names(data.get(b"FLAGS", ()))
-        for uid, data in changed.items()
-        if uid in known_flags and uid not in vanished
-    }
+        vanished = set(cache.all_flags()) - set(client.search(["ALL"]))
+    cached = cache.cached(changed) - vanished
     return FolderDelta(
         version,
-        new=tuple(fetch_headers(client, new_uids)),
-        flags={uid: f for uid, f in flags.items() if f != known_flags[uid]},
+        new=tuple(fetch_headers(client, sorted(set(changed) - cached - vanished))),
+        flags={uid: changed[uid] for uid in cached},
         vanished=frozenset(vanished),
     )
 
@@ -126,7 +139,11 @@ def _delta_by_comparison(
     return FolderDelta(
         version,
         new=tuple(fetch_headers(client, new_uids)),
-        flags={uid: f for uid, f in server.items() if uid in known_flags and f != known_flags[uid]},
+        flags={
+            uid: StoredFlags(f)
+            for uid, f in server.items()
+            if uid in known_flags and f != known_flags[uid]
+        },
         vanished=frozenset(set(known_flags) - set(server)),
     )
 

@@ -4,7 +4,10 @@ imapclient 4.x `fetch("1:*", …)` raises ValueError: it filters the answer
 by `int()` of the message set it was given. `fetch_uid_set` sends a UID set
 as written (ranges keep a 100k-message folder under the server's 64 KiB
 line limit) and keeps every FETCH the server answered, read by the fast
-parser of fetch_parser (a first sync fetches every envelope of a folder).
+parser of fetch_parser (a catch-up's new messages, a page's envelopes).
+`fetch_sequence_range` fetches by message sequence numbers, which run in UID
+order: a folder's latest arrivals without sorting it. A first sync streams
+the whole folder with folder_stream instead.
 """
 
 from __future__ import annotations
@@ -71,9 +74,23 @@ def fetch_uid_set(
     args = ["UID", "FETCH", uid_set, f"({' '.join(items)})"]
     if modifiers:
         args.append(f"({' '.join(modifiers)})")
+    return _fetch(client, args)
+
+
+def fetch_sequence_range(
+    client: IMAPClient, first: int, last: int, items: Sequence[str]
+) -> dict[int, dict[bytes, Any]]:
+    """`FETCH first:last (UID items)` by message sequence numbers, which run in
+    UID order: the newest arrivals of a folder without sorting it. UID → data."""
+    if last < first:
+        return {}
+    return _fetch(client, ["FETCH", f"{first}:{last}", f"(UID {' '.join(items)})"])
+
+
+def _fetch(client: IMAPClient, args: list[str]) -> dict[int, dict[bytes, Any]]:
     imap = client._imap
     typ, data = imap._command_complete("FETCH", imap._command(*args))
     if typ != "OK":
-        raise imap.error(f"UID FETCH failed: {data}")
+        raise imap.error(f"{' '.join(args[:2])} failed: {data}")
     typ, data = imap._untagged_response(typ, data, "FETCH")
     return dict(parse_fetch_response(data, client.normalise_times))

@@ -195,9 +195,9 @@ def set_seen(
     """Mark read or unread. Needs `s`. No audit row: read state is each
     glance at the mailbox, not a decision anyone has to answer for."""
     rights.require(ref.folder, Right.SEEN)
-    flags = reading.mark_seen(pool, ref, seen)
-    events = feed.record_own(session, [_flags(actor, ref, flags)])
-    return FlagsChanged(ref, flags, events=tuple(events))
+    stored = reading.mark_seen(pool, ref, seen)
+    events = feed.record_own_flags(session, ref, stored, actor.username)
+    return FlagsChanged(ref, stored.flags, events=tuple(events))
 
 
 def move(
@@ -243,11 +243,11 @@ def delete(
         raise ActionRefused(Refusal.NO_TRASH)
     if same_folder(trash.name, ref.folder):
         with pool.borrow() as client:
-            flags = changes.set_flag(client, ref, DELETED, True)
+            stored = changes.set_flag(client, ref, DELETED, True)
         audit.record(
             session, actor, "message.delete", "marked \\Deleted", folder=ref.folder, uid=ref.uid
         )
-        events = feed.record_own(session, [_flags(actor, ref, flags)])
+        events = feed.record_own_flags(session, ref, stored, actor.username)
         return Deleted(ref, trash.name, None, marked=True, events=tuple(events))
     with pool.borrow() as client:
         header = mailstore.fetch_header(client, ref)  # for undo, and the history
@@ -369,10 +369,10 @@ def _set_flag(
 ) -> FlagsChanged:
     rights.require(ref.folder, Right.WRITE)
     with pool.borrow() as client:
-        flags = changes.set_flag(client, ref, flag, present)
+        stored = changes.set_flag(client, ref, flag, present)
     audit.record(session, actor, action, flag, folder=ref.folder, uid=ref.uid)
-    events = feed.record_own(session, [_flags(actor, ref, flags)])
-    return FlagsChanged(ref, flags, events=tuple(events))
+    events = feed.record_own_flags(session, ref, stored, actor.username)
+    return FlagsChanged(ref, stored.flags, events=tuple(events))
 
 
 def _expunged(
@@ -382,10 +382,6 @@ def _expunged(
     deletions.forget(session, folder, uids)
     gone = [Event(Kind.EXPUNGED, folder, uid, actor=actor.username) for uid in uids]
     return Expunged(folder, uids, events=tuple(feed.record_own(session, gone)))
-
-
-def _flags(actor: User, ref: MessageRef, flags: tuple[str, ...]) -> Event:
-    return Event(Kind.FLAGS, ref.folder, ref.uid, flags, actor=actor.username)
 
 
 def moved_event(actor: User, ref: MessageRef, destination: str, uid: int | None) -> Event:

@@ -14,13 +14,14 @@ folders the viewer may see and read.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from teaminbox.domain import MessageHeader, MessageRef, Person
+from teaminbox.domain import MessageHeader, MessageRef, StoredFlags
 from teaminbox.events import Event
 from teaminbox.imap import keywords, mailstore
 from teaminbox.imap.errors import MessageNotFound
@@ -32,7 +33,7 @@ from teaminbox.services.rights import RightsView
 from teaminbox.services.sync import sync_folders
 from teaminbox.store import assignments as store
 from teaminbox.store import cache
-from teaminbox.store.models import Assignment, CachedMessage, User
+from teaminbox.store.models import Assignment, User
 from teaminbox.store.users import find_user, get_user
 
 MAX_NOTE = 200
@@ -86,21 +87,22 @@ def assign(
         if header is None:
             raise MessageNotFound(f"no message {ref.uid} in {ref.folder}")
         on_server = keywords.keywords_allowed(client, ref.folder)
-        flags = header.flags
+        stored = StoredFlags(header.flags)
         if on_server:
             keyword = keywords.assignee_keyword(user.username) if user else None
-            flags = keywords.set_assignee_keyword(client, ref, keyword)
+            stored = keywords.set_assignee_keyword(client, ref, keyword)
     state = cache.folder_state(session, ref.folder)
     if state is not None:
-        # The watcher's echo of the keyword is then no news (no event twice).
-        cache.set_flags(session, state, {ref.uid: flags})
+        # The watcher's echo of the keyword is then no news (no event twice),
+        # nor a sync's fetch from before it, whose MODSEQ is lower.
+        cache.set_flags(session, state, {ref.uid: stored})
     event = record_change(
         session,
         actor,
         folder=ref.folder,
         uid=ref.uid,
         message_id=header.message_id,
-        flags=flags,
+        flags=stored.flags,
         assignee=user,
         note=note,
         on_server=on_server,
@@ -121,8 +123,21 @@ class Shown:
 
 def shown(session: Session, folder: str, header: MessageHeader) -> Shown | None:
     """Who `header` (a message of `folder`) is assigned to, None for nobody."""
-    row = store.find(session, header.message_id, folder, header.uid)
-    return _shown(session, row) if row else None
+    return shown_on_page(session, folder, [header]).get(header.uid)
+
+
+def shown_on_page(
+    session: Session, folder: str, headers: Sequence[MessageHeader]
+) -> dict[int, Shown]:
+    """`shown` for every listed message of a page, in one query: UID → Shown."""
+    rows = store.find_each(session, folder, [(h.message_id, h.uid) for h in headers])
+    found = {}
+    for header in headers:
+        row = rows.get(store.assignment_key(header.message_id, folder, header.uid))
+        shown_row = _shown(session, row) if row else None
+        if shown_row is not None:
+            found[header.uid] = shown_row
+    return found
 
 
 def colleagues(session: Session, folder: str | None) -> list[User]:
@@ -184,7 +199,9 @@ def view(
     )
     return [
         ViewRow(
-            r.folder, _header(r.message), _shown(session, r.assignment) if r.assignment else None
+            r.folder,
+            cache.cached_header(r.message),
+            _shown(session, r.assignment) if r.assignment else None,
         )
         for r in rows
     ]
@@ -228,17 +245,3 @@ def _shown(session: Session, row: Assignment) -> Shown | None:
         return None
     by = get_user(session, row.assigned_by_id) if row.assigned_by_id else None
     return Shown(user.username, user.name, row.note, by.name if by else None)
-
-
-def _header(message: CachedMessage) -> MessageHeader:
-    sender = Person(message.sender_name, message.sender_email) if message.sender_email else None
-    return MessageHeader(
-        uid=message.uid,
-        flags=tuple(message.flags.split()),
-        subject=message.subject,
-        sender=sender,
-        recipients=(),
-        date=message.date,
-        size=message.size,
-        message_id=message.message_id,
-    )

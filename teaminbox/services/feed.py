@@ -2,10 +2,12 @@
 
 A change made in the app is known at the server's OK: `record_own` applies it
 to the cache at once (so that the sync after the watcher's echo finds
-nothing to report: no event twice) and stores its events. Changes found by
-a sync are already in the cache: `record` only stores them. Either way the
-caller commits, then publishes the returned events (never before the
-commit, or a browser could fetch a row the database does not have yet).
+nothing to report: no event twice) and stores its events; a flag change
+goes through `record_own_flags`, which keeps the change's MODSEQ too.
+Changes found by a sync are already in the cache: `record` only stores
+them. Either way the caller commits, then publishes the returned events
+(never before the commit, or a browser could fetch a row the database does
+not have yet).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from teaminbox.bus import Bus
-from teaminbox.domain import MessageHeader
+from teaminbox.domain import MessageHeader, MessageRef, StoredFlags
 from teaminbox.events import STORED_KINDS, Event, Kind
 from teaminbox.services import assignment_changes
 from teaminbox.store import cache, notes
@@ -44,11 +46,25 @@ def record(session: Session, events: Iterable[Event], keep: timedelta | None = N
 
 
 def record_own(session: Session, events: Iterable[Event]) -> list[Event]:
-    """Apply the app's own changes to the header cache, then `record` them."""
+    """Apply the app's own changes to the header cache, then `record` them
+    (flag changes: `record_own_flags`)."""
     events = list(events)
     for event in events:
         _apply_to_cache(session, event)
     return record(session, events)
+
+
+def record_own_flags(
+    session: Session, ref: MessageRef, stored: StoredFlags, actor: str
+) -> list[Event]:
+    """The app's own flag change: into the cache with the MODSEQ the server
+    gave it, so that a sync whose fetch came before the change (its flags
+    have a lower MODSEQ) does not write them back and report them; then
+    `record`ed."""
+    state = cache.folder_state(session, ref.folder)
+    if state is not None:
+        cache.set_flags(session, state, {ref.uid: stored})
+    return record(session, [Event(Kind.FLAGS, ref.folder, ref.uid, stored.flags, actor)])
 
 
 def record_own_arrival(
@@ -73,9 +89,7 @@ def _apply_to_cache(session: Session, event: Event) -> None:
     if event.uid is None:
         return
     state = cache.folder_state(session, event.folder)
-    if event.kind is Kind.FLAGS and state is not None:
-        cache.set_flags(session, state, {event.uid: tuple(sorted(event.flags))})
-    elif event.kind is Kind.EXPUNGED and state is not None:
+    if event.kind is Kind.EXPUNGED and state is not None:
         cache.remove_uids(session, state, [event.uid])
     elif event.kind is Kind.MOVED:
         to_folder, to_uid = event.detail.get("to_folder"), event.detail.get("to_uid")

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from teaminbox.domain import (
     SEEN,
     BodyPart,
@@ -17,11 +19,13 @@ from teaminbox.domain import (
     MessageContent,
     MessageHeader,
     MessageRef,
+    StoredFlags,
 )
 from teaminbox.imap import changes, mailstore
 from teaminbox.imap.errors import MessageNotFound
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.services.rights import RightsView
+from teaminbox.store import cache
 
 
 @dataclass(frozen=True)
@@ -64,13 +68,31 @@ def folder_list(pool: ConnectionPool) -> list[Folder]:
         return mailstore.list_folders(client)
 
 
-def folder_page(pool: ConnectionPool, folder: str, number: int, size: int) -> FolderPage:
+def folder_page(
+    pool: ConnectionPool, folder: str, number: int, size: int, live_cache: Session | None = None
+) -> FolderPage:
+    """Page `number` of `folder`, latest arrival first: from the header cache
+    when given one the watcher keeps live (and it holds the folder), which
+    costs no IMAP round trip; else from IMAP."""
+    number = max(1, number)
+    if live_cache is not None:
+        page = cache.page_of(live_cache, folder, number, size)
+        if page is not None:
+            return page
     with pool.borrow() as client:
-        return mailstore.fetch_page(client, folder, max(1, number), size)
+        return mailstore.fetch_page(client, folder, number, size)
 
 
-def message_header(pool: ConnectionPool, ref: MessageRef) -> MessageHeader | None:
-    """The header of one message, None if it left its folder."""
+def message_header(
+    pool: ConnectionPool, ref: MessageRef, live_cache: Session | None = None
+) -> MessageHeader | None:
+    """The header of one message, None if it left its folder: from the
+    header cache when given one the watcher keeps live (as `folder_page`),
+    else from IMAP."""
+    if live_cache is not None:
+        cached = cache.header_at(live_cache, ref.folder, ref.uid)
+        if cached is not None:
+            return cached.header
     with pool.borrow() as client:
         return mailstore.fetch_header(client, ref)
 
@@ -97,7 +119,7 @@ def stream_part(pool: ConnectionPool, ref: MessageRef, part: BodyPart) -> Iterat
         yield from mailstore.iter_part(client, ref, part)
 
 
-def mark_seen(pool: ConnectionPool, ref: MessageRef, seen: bool) -> tuple[str, ...]:
+def mark_seen(pool: ConnectionPool, ref: MessageRef, seen: bool) -> StoredFlags:
     """Add or remove \\Seen; marking a read message read again is fine."""
     with pool.borrow() as client:
         return changes.set_flag(client, ref, SEEN, seen)

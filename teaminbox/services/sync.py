@@ -2,7 +2,10 @@
 
 The events returned here describe changes the app did not make itself:
 the app's own actions update the cache at the server's OK, so the sync that
-follows their IDLE echo finds nothing to report (no event twice). A message
+follows their IDLE echo finds nothing to report (no event twice); a flag
+change keeps its MODSEQ there, so that a sync whose fetch came before it
+leaves the newer row alone (cache.set_flags). With CONDSTORE a catch-up
+reads and writes only the rows of the UIDs that changed. A message
 that left one folder and arrived in another in the same round, with the same
 Message-ID, is reported as moved, not as a deletion plus a new mail.
 """
@@ -10,7 +13,8 @@ Message-ID, is reported as moved, not as a deletion plus a new mail.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -40,23 +44,43 @@ def sync_folder(pool: ConnectionPool, session: Session, folder: str) -> list[Eve
     """Apply one folder's changes to the cache; the events they make."""
     state = cache.folder_state(session, folder)
     known = FolderVersion(state.uidvalidity, state.uidnext, state.highestmodseq) if state else None
-    known_flags = cache.flags_by_uid(session, state) if state else {}
     with pool.borrow() as client:
-        delta = fetch_delta(client, folder, known, known_flags)
+        delta = fetch_delta(client, folder, known, _CacheOf(session, state))
+        if delta.rebuilt:
+            _rebuild(session, folder, delta)
+            return []
     if delta.empty and state is not None:
         return []
-    state = cache.save_version(
-        session,
-        folder,
-        delta.version.uidvalidity,
-        delta.version.uidnext,
-        delta.version.highestmodseq,
+    return _apply(session, _save_version(session, folder, delta.version), folder, delta)
+
+
+def _rebuild(session: Session, folder: str, delta: FolderDelta) -> None:
+    """Replace the folder's rows by `delta.new`, written as the connection
+    reads it (a whole folder never sits in memory). No events: the cache
+    learns the folder, nothing happened in it."""
+    state = _save_version(session, folder, delta.version)
+    cache.clear_folder(session, state)
+    cache.fill_folder(session, state, delta.new)
+
+
+def _save_version(session: Session, folder: str, version: FolderVersion) -> FolderState:
+    return cache.save_version(
+        session, folder, version.uidvalidity, version.uidnext, version.highestmodseq
     )
-    if delta.rebuilt:
-        cache.clear_folder(session, state)
-        cache.add_headers(session, state, delta.new)
-        return []
-    return _apply(session, state, folder, delta)
+
+
+@dataclass(frozen=True)
+class _CacheOf:
+    """The cache of one folder, as fetch_delta asks about it."""
+
+    session: Session
+    state: FolderState | None
+
+    def all_flags(self) -> Mapping[int, tuple[str, ...]]:
+        return cache.flags_by_uid(self.session, self.state) if self.state else {}
+
+    def cached(self, uids: Iterable[int]) -> set[int]:
+        return cache.cached_uids(self.session, self.state, uids) if self.state else set()
 
 
 def _apply(session: Session, state: FolderState, folder: str, delta: FolderDelta) -> list[Event]:
@@ -64,8 +88,7 @@ def _apply(session: Session, state: FolderState, folder: str, delta: FolderDelta
     # recorded its own change since the delta was computed (no echo twice).
     gone = cache.remove_uids(session, state, delta.vanished)
     # The flags before, so that the history can say what another client changed.
-    was = cache.flags_by_uid(session, state, delta.flags) if delta.flags else {}
-    changed = cache.set_flags(session, state, delta.flags)
+    former = cache.set_flags(session, state, delta.flags)
     new = cache.add_headers(session, state, delta.new)
     return [
         *(
@@ -78,8 +101,10 @@ def _apply(session: Session, state: FolderState, folder: str, delta: FolderDelta
             for g in gone
         ),
         *(
-            Event(Kind.FLAGS, folder, uid=uid, flags=flags, detail={"was": list(was.get(uid, ()))})
-            for uid, flags in changed.items()
+            Event(
+                Kind.FLAGS, folder, uid=uid, flags=delta.flags[uid].flags, detail={"was": list(was)}
+            )
+            for uid, was in former.items()
         ),
         *(
             Event(

@@ -66,9 +66,8 @@ def restore(
     if deletion is None:
         rights.require(ref.folder, Right.DELETE)  # hidden or forbidden Trash: say so first
         raise ActionRefused(Refusal.NOT_RESTORABLE, f"{ref.folder} {ref.uid}")
-    if deletion.actor_id != actor.id:
-        rights.require(ref.folder, Right.DELETE)
-    rights.require(deletion.source, Right.INSERT)
+    for folder, right in _rights_to_restore(actor, deletion, ref):
+        rights.require(folder, right)
     with pool.borrow() as client:
         header = mailstore.fetch_header(client, ref)
         if header is None:
@@ -92,7 +91,12 @@ def restore(
 
 
 def _may_restore(actor: User, rights: RightsView, deletion: Deletion, ref: MessageRef) -> bool:
-    mine = deletion.actor_id == actor.id
-    return rights.can(deletion.source, Right.INSERT) and (
-        mine or rights.can(ref.folder, Right.DELETE)
-    )
+    return all(rights.can(f, r) for f, r in _rights_to_restore(actor, deletion, ref))
+
+
+def _rights_to_restore(actor: User, deletion: Deletion, ref: MessageRef) -> list[tuple[str, Right]]:
+    """The rule, for the button and for the restore: `t` on the Trash
+    unless the person deleted the message themselves, and `i` on the folder
+    it goes back to; in the order a refusal names them."""
+    on_trash = [] if deletion.actor_id == actor.id else [(ref.folder, Right.DELETE)]
+    return [*on_trash, (deletion.source, Right.INSERT)]

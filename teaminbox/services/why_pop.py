@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from teaminbox.domain import ANSWERED
 from teaminbox.services.history import ANSWERED_ELSEWHERE
-from teaminbox.services.replies import ANSWER_ACTIONS
 from teaminbox.services.rights import RightsView
+from teaminbox.services.sending import ANSWER_ACTIONS
 from teaminbox.store.models import AuditRow, CachedMessage, FolderState, User
 
 INBOX = "INBOX"

@@ -26,6 +26,17 @@ def find(session: Session, message_id: str, folder: str, uid: int) -> Assignment
     return session.scalar(select(Assignment).where(Assignment.key == key))
 
 
+def find_each(
+    session: Session, folder: str, messages: Sequence[tuple[str, int]]
+) -> dict[str, Assignment]:
+    """`find` for many (Message-ID, UID) of `folder` in one query, by key."""
+    keys = {assignment_key(message_id, folder, uid) for message_id, uid in messages}
+    if not keys:
+        return {}
+    rows = session.scalars(select(Assignment).where(Assignment.key.in_(sorted(keys))))
+    return {row.key: row for row in rows}
+
+
 def at(session: Session, folder: str, uid: int) -> Assignment | None:
     """The assignment last seen at this folder and UID."""
     return session.scalar(

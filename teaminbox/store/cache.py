@@ -6,17 +6,26 @@ dropped and rebuilt from IMAP at any time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from teaminbox.domain import MessageHeader
+from teaminbox.domain import FolderPage, MessageHeader, Person, StoredFlags
 from teaminbox.store.models import CachedMessage, FolderState
 
 # Rows written per INSERT when caching many headers (a first sync).
 INSERT_BATCH = 1000
+# Headers written per INSERT as a first sync streams them (fill_folder):
+# few enough that they die young; at 1,000 the garbage collector's full
+# collections cost ~10% of the sync.
+FILL_BATCH = 200
+# UIDs per `IN (…)` list: a catch-up after a long absence may name 100k of
+# them, and SQLite binds at most 32,766 parameters per statement.
+IN_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,77 @@ def in_reply_to_at(session: Session, folder: str, uid: int) -> str:
     return found or ""
 
 
+def page_of(session: Session, folder: str, number: int, size: int) -> FolderPage | None:
+    """Page `number` of a cached folder, latest arrival (highest UID) first,
+    as `mailstore.fetch_page` gives it; None if the folder is not cached."""
+    state = folder_state(session, folder)
+    if state is None:
+        return None
+    total = session.scalar(
+        select(func.count()).select_from(CachedMessage).where(CachedMessage.folder_id == state.id)
+    )
+    rows = session.scalars(
+        select(CachedMessage)
+        .where(CachedMessage.folder_id == state.id)
+        .order_by(CachedMessage.uid.desc())
+        .offset((number - 1) * size)
+        .limit(size)
+    )
+    headers = tuple(cached_header(row) for row in rows)
+    return FolderPage(folder=folder, number=number, size=size, total=total or 0, headers=headers)
+
+
+@dataclass(frozen=True)
+class CachedHeader:
+    """What the cache says of one UID of a folder it holds: its header, or
+    None when the UID is not (or no longer) there."""
+
+    header: MessageHeader | None
+
+
+def header_at(session: Session, folder: str, uid: int) -> CachedHeader | None:
+    """The cached header of `uid` in `folder`; None if the folder is not cached."""
+    state = folder_state(session, folder)
+    if state is None:
+        return None
+    row = session.scalar(
+        select(CachedMessage).where(CachedMessage.folder_id == state.id, CachedMessage.uid == uid)
+    )
+    return CachedHeader(cached_header(row) if row else None)
+
+
+def cached_header(row: CachedMessage) -> MessageHeader:
+    """A cached row as the header IMAP would give."""
+    sender = Person(row.sender_name, row.sender_email) if row.sender_email else None
+    return MessageHeader(
+        uid=row.uid,
+        flags=tuple(row.flags.split()),
+        subject=row.subject,
+        sender=sender,
+        recipients=tuple(_person(entry) for entry in row.recipients.split("\n") if entry),
+        date=_local(row.date),
+        size=row.size,
+        message_id=row.message_id,
+        in_reply_to=row.in_reply_to,
+    )
+
+
+def _person(entry: str) -> Person:
+    """`str(Person)` read back: "Name <email>" or the email alone."""
+    name, bracket, email = entry.rpartition(" <")
+    if bracket and email.endswith(">"):
+        return Person(name, email[:-1])
+    return Person("", entry)
+
+
+def _local(moment: datetime | None) -> datetime | None:
+    """Dates as imapclient gives them: naive, in local time. SQLite keeps
+    them so; PostgreSQL gives them back aware."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone().replace(tzinfo=None)
+
+
 def flags_by_uid(
     session: Session, state: FolderState, uids: Iterable[int] | None = None
 ) -> dict[int, tuple[str, ...]]:
@@ -123,6 +203,18 @@ def add_headers(
     return added
 
 
+def fill_folder(session: Session, state: FolderState, headers: Iterable[MessageHeader]) -> None:
+    """Cache every header of a folder that has no rows (cleared, or new),
+    FILL_BATCH at a time as `headers` yields them: a first sync streams a
+    whole folder (100k headers) through here and never holds it. Nothing is
+    asked of the cache, which holds none of them."""
+    remaining = iter(headers)
+    # A Core insert: the ORM's bulk path would cost ~5 us more a row.
+    table = CachedMessage.metadata.tables[CachedMessage.__tablename__]
+    while batch := list(islice(remaining, FILL_BATCH)):
+        session.execute(insert(table), [_row(state, h) for h in batch])
+
+
 def _row(state: FolderState, header: MessageHeader) -> dict[str, object]:
     return {
         "folder_id": state.id,
@@ -140,42 +232,70 @@ def _row(state: FolderState, header: MessageHeader) -> dict[str, object]:
 
 
 def set_flags(
-    session: Session, state: FolderState, flags: Mapping[int, tuple[str, ...]]
+    session: Session, state: FolderState, flags: Mapping[int, StoredFlags]
 ) -> dict[int, tuple[str, ...]]:
-    """Store these flags; those that differed from the cached ones. Read at
-    write time, so a change the app recorded meanwhile is not reported again."""
-    if not flags:
-        return {}
-    rows = session.scalars(
-        select(CachedMessage).where(
-            CachedMessage.folder_id == state.id, CachedMessage.uid.in_(list(flags))
+    """Store these flags of cached UIDs; the former flags of those whose
+    flags changed (UIDs not cached are left alone).
+
+    Rows are read at write time, locked until the commit (PostgreSQL), and
+    replaced only by a newer state: one whose MODSEQ is above the row's, or
+    either MODSEQ unknown. So flags a sync fetched before the app's own
+    change, which the app recorded meanwhile with its higher MODSEQ, are
+    neither written back nor reported (no event twice). A state without a
+    MODSEQ keeps the row's."""
+    former: dict[int, tuple[str, ...]] = {}
+    for batch in _batches(flags):
+        rows = session.execute(
+            select(CachedMessage.id, CachedMessage.uid, CachedMessage.flags, CachedMessage.modseq)
+            .where(CachedMessage.folder_id == state.id, CachedMessage.uid.in_(batch))
+            .with_for_update()
         )
-    )
-    changed = {}
-    for row in rows:
-        stored = " ".join(flags[row.uid])
-        if row.flags != stored:
-            row.flags = stored
-            changed[row.uid] = flags[row.uid]
-    return changed
+        updates = []
+        for row_id, uid, cached, modseq in rows:
+            new = flags[uid]
+            if new.modseq is not None and modseq is not None and new.modseq <= modseq:
+                continue  # the row is as new or newer
+            text = " ".join(new.flags)
+            if text == cached and new.modseq in (None, modseq):
+                continue
+            kept = modseq if new.modseq is None else new.modseq
+            updates.append({"id": row_id, "flags": text, "modseq": kept})
+            if text != cached:
+                former[uid] = tuple(cached.split())
+        if updates:
+            session.execute(update(CachedMessage), updates)
+    return former
 
 
 def remove_uids(session: Session, state: FolderState, uids: Iterable[int]) -> list[CachedRef]:
-    """Drop these UIDs and say what they were."""
-    wanted = list(uids)
-    if not wanted:
-        return []
-    rows = list(
-        session.scalars(
-            select(CachedMessage).where(
-                CachedMessage.folder_id == state.id, CachedMessage.uid.in_(wanted)
+    """Drop those of these UIDs that are cached and say what they were."""
+    gone: list[CachedRef] = []
+    for batch in _batches(uids):
+        rows = list(
+            session.scalars(
+                select(CachedMessage).where(
+                    CachedMessage.folder_id == state.id, CachedMessage.uid.in_(batch)
+                )
             )
         )
-    )
-    gone = [CachedRef(r.uid, r.message_id, r.subject) for r in rows]
-    for row in rows:
-        session.delete(row)
+        gone.extend(CachedRef(r.uid, r.message_id, r.subject) for r in rows)
+        for row in rows:
+            session.delete(row)
     return gone
+
+
+def cached_uids(session: Session, state: FolderState, uids: Iterable[int]) -> set[int]:
+    """Which of these UIDs the cache holds."""
+    found: set[int] = set()
+    for batch in _batches(uids):
+        found |= _cached_uids(session, state, batch)
+    return found
+
+
+def _batches(uids: Iterable[int]) -> Iterator[list[int]]:
+    wanted = list(uids)
+    for start in range(0, len(wanted), IN_BATCH):
+        yield wanted[start : start + IN_BATCH]
 
 
 def _cached_uids(session: Session, state: FolderState, uids: list[int]) -> set[int]:
@@ -206,4 +326,5 @@ def move_row(session: Session, source: str, uid: int, destination: str, new_uid:
     if target is None:
         session.delete(row)
         return
-    row.folder_id, row.uid = target.id, new_uid
+    # MODSEQs count per folder: the source's says nothing in the destination.
+    row.folder_id, row.uid, row.modseq = target.id, new_uid, None

@@ -111,6 +111,20 @@ class FolderState(Base):
     synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class WatchState(Base):
+    """Whether the header cache follows the mailbox live: the watching process
+    sets `caught_up_at` once a catch-up after (re)connecting is done and
+    beats `heartbeat_at` while it stays connected; pages are served from the
+    cache only then (store/watch.py)."""
+
+    __tablename__ = "watch_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(600), unique=True)  # ImapSettings.mailbox_key
+    caught_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
 class CachedMessage(Base):
     """One message's headers and flags, as last seen on the server.
 
@@ -136,6 +150,9 @@ class CachedMessage(Base):
     # The Message-ID this one answers: a reply sent from another mail client
     # joins the history of the message it answers.
     in_reply_to: Mapped[str] = mapped_column(String(998), default="", server_default="")
+    # The MODSEQ (RFC 7162) of `flags`, None when unknown (a first sync, a
+    # server without CONDSTORE): a sync replaces only older flags (cache.set_flags).
+    modseq: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class StoredEvent(Base):

@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.rights import Right
 from teaminbox.services.rights import RightsView
+from teaminbox.store import watch
 from teaminbox.store.db import Database
 
 DATABASE = "teaminbox.database"
 IMAP_POOL = "teaminbox.imap_pool"
+MAILBOX_KEY = "teaminbox.mailbox_key"
 
 
 def database() -> Database:
@@ -48,6 +50,17 @@ def require(folder: str, right: Right) -> None:
 def imap_pool() -> ConnectionPool:
     pool: ConnectionPool = current_app.extensions[IMAP_POOL]
     return pool
+
+
+def live_cache() -> Session | None:
+    """The request's session when the header cache follows the mailbox live
+    (store/watch.py), so that pages may be read from it; else None: ask IMAP.
+    Decided once per request."""
+    if not current_app.config["LIVE_UPDATES"]:
+        return None
+    if "live_cache" not in g:
+        g.live_cache = watch.is_live(db_session(), current_app.extensions[MAILBOX_KEY])
+    return db_session() if g.live_cache else None
 
 
 def close_db_session(_error: BaseException | None = None) -> None:

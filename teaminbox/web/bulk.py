@@ -9,6 +9,8 @@ list with a message saying what was done and what was not, and why.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -49,42 +51,44 @@ def bulk_actions(folder: str) -> frozenset[BulkAction]:
     return bulk.allowed(rights().on(folder))
 
 
+# Why some messages were not done, in the order the report says it: each
+# reason with its sentence for a count of messages.
+SKIP_REPORTS: tuple[tuple[Skip, Callable[[int], str]], ...] = (
+    (Skip.GONE, lambda count: ngettext(
+        "%(num)d message was no longer in this folder: someone moved or deleted it meanwhile.",
+        "%(num)d messages were no longer in this folder: someone moved or deleted them "
+        "meanwhile.",
+        count,
+    )),
+    (Skip.REFUSED, lambda count: ngettext(
+        "The mail server refused the change for %(num)d message; it is unchanged.",
+        "The mail server refused the change for %(num)d messages; they are unchanged.",
+        count,
+    )),
+    (Skip.UNREACHABLE, lambda count: ngettext(
+        "%(num)d message was not done: the mail server could not be reached. "
+        "Try it again in a moment.",
+        "%(num)d messages were not done: the mail server could not be reached. "
+        "Try them again in a moment.",
+        count,
+    )),
+    (Skip.STOPPED, lambda count: ngettext(
+        "%(num)d message was not done: the folder changed meanwhile. Try it again.",
+        "%(num)d messages were not done: the folder changed meanwhile. Try them again.",
+        count,
+    )),
+)  # fmt: skip
+
+
 def _report(outcome: BulkDone) -> list[tuple[str, str]]:
     """(text, flash category) lines: what was done, then each reason some
     messages were not."""
     lines = [(_done(outcome), "message" if outcome.done else "warning")]
-    gone = len(outcome.skipped_for(Skip.GONE))
-    if gone:
-        lines.append((ngettext(
-            "%(num)d message was no longer in this folder: someone moved or deleted it meanwhile.",
-            "%(num)d messages were no longer in this folder: someone moved or deleted them "
-            "meanwhile.",
-            gone,
-        ), "warning"))  # fmt: skip
-    refused = len(outcome.skipped_for(Skip.REFUSED))
-    if refused:
-        lines.append((ngettext(
-            "The mail server refused the change for %(num)d message; it is unchanged.",
-            "The mail server refused the change for %(num)d messages; they are unchanged.",
-            refused,
-        ), "warning"))  # fmt: skip
-    unreachable = len(outcome.skipped_for(Skip.UNREACHABLE))
-    if unreachable:
-        lines.append((ngettext(
-            "%(num)d message was not done: the mail server could not be reached. "
-            "Try it again in a moment.",
-            "%(num)d messages were not done: the mail server could not be reached. "
-            "Try them again in a moment.",
-            unreachable,
-        ), "warning"))  # fmt: skip
-    stopped = len(outcome.skipped_for(Skip.STOPPED))
-    if stopped:
-        lines.append((ngettext(
-            "%(num)d message was not done: the folder changed meanwhile. Try it again.",
-            "%(num)d messages were not done: the folder changed meanwhile. Try them again.",
-            stopped,
-        ), "warning"))  # fmt: skip
-    return [(str(text), category) for text, category in lines]
+    for reason, sentence in SKIP_REPORTS:
+        count = len(outcome.skipped_for(reason))
+        if count:
+            lines.append((str(sentence(count)), "warning"))
+    return lines
 
 
 def _done(outcome: BulkDone) -> str:

@@ -26,7 +26,7 @@ from flask_login import current_user, login_required
 from teaminbox.domain import MessageRef
 from teaminbox.mail.compose import AddressError, Mode, Wording, parse_recipients
 from teaminbox.rights import Right
-from teaminbox.services import reading, replies
+from teaminbox.services import reading, replies, sending
 from teaminbox.smtp import SmtpSettings
 from teaminbox.store.models import User
 from teaminbox.web.access import db_session, imap_pool, require, rights
@@ -83,7 +83,7 @@ def send(folder: str, uid: int, mode: str) -> ResponseReturnValue:
     db_session().commit()  # from here on, nothing typed can be lost
     if kept.problem is not None:
         return _render(_open(ref, kind), problem=kept.problem, status=413)
-    outcome = replies.send(
+    outcome = sending.send(
         imap_pool(),
         SmtpSettings.from_config(current_app.config),
         db_session(),
@@ -94,16 +94,16 @@ def send(folder: str, uid: int, mode: str) -> ResponseReturnValue:
         _guard(),
         current_app.config["ATTACHMENTS_MAX_BYTES"],
     )
-    if isinstance(outcome, replies.Sent):
+    if isinstance(outcome, sending.Sent):
         commit_and_publish(outcome.events)
         return _after_sent(ref, kind, outcome)
     db_session().commit()
     compose = _open(ref, kind)
-    if isinstance(outcome, replies.Held):
+    if isinstance(outcome, sending.Held):
         return _render(compose, held=outcome, status=409)
-    if isinstance(outcome, replies.NotSent):
+    if isinstance(outcome, sending.NotSent):
         return _render(compose, not_sent=outcome, status=503 if outcome.unreachable else 422)
-    if isinstance(outcome, replies.Invalid):
+    if isinstance(outcome, sending.Invalid):
         return _render(compose, problem=outcome.problem, entry=outcome.entry, status=422)
     return _render(compose, status=403)  # Blocked: the page says why
 
@@ -182,21 +182,21 @@ def _keep(ref: MessageRef, mode: Mode) -> replies.Kept:
     )
 
 
-def _guard() -> replies.Guard:
+def _guard() -> sending.Guard:
     try:
         opened = datetime.fromisoformat(request.form.get("opened_at", ""))
     except ValueError:
         opened = datetime.fromtimestamp(0, UTC)
     if opened.tzinfo is None:
         opened = opened.replace(tzinfo=UTC)
-    return replies.Guard(
+    return sending.Guard(
         answered_at_open=request.form.get("answered_at_open") == "1",
         opened_at=opened.astimezone(UTC),
         confirmed=request.form.get("confirm") == "1",
     )
 
 
-def _after_sent(ref: MessageRef, mode: Mode, sent: replies.Sent) -> ResponseReturnValue:
+def _after_sent(ref: MessageRef, mode: Mode, sent: sending.Sent) -> ResponseReturnValue:
     to = ", ".join(sent.recipients)
     if mode is Mode.FORWARD:
         flash(_("Message forwarded to %(to)s.", to=to))

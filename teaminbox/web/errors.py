@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 
 from flask import Flask, render_template, request
 from flask.typing import ResponseReturnValue
@@ -12,6 +11,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from teaminbox.domain import MessageRef
 from teaminbox.imap.errors import (
     FolderExists,
     FolderNotFound,
@@ -24,23 +24,24 @@ from teaminbox.services.assignments import AssignmentRefused
 from teaminbox.services.assignments import Refusal as AssignRefusal
 from teaminbox.services.bulk import BadSelection, Problem
 from teaminbox.services.rights import Forbidden
-from teaminbox.web.access import db_session
 from teaminbox.web.extensions import htmx
-from teaminbox.web.live import gone_notice
+from teaminbox.web.live import completed_gone_notice
 
 log = logging.getLogger(__name__)
 
 
-# How long a POST that found its message gone waits for the request that
-# moved it to commit, to say who that was.
-RACE_WINDOW_SECONDS = 0.5
-
-
 def _page(
-    status: int, title: str, text: str, gone: dict[str, object] | None = None
+    status: int,
+    title: str,
+    text: str,
+    gone: dict[str, object] | None = None,
+    ref: MessageRef | None = None,
 ) -> ResponseReturnValue:
+    """The error page; with `gone` and `ref`, the notice of where the
+    message `ref` went instead of `text` once that is known."""
     template = "errors/_error.html" if htmx else "errors/error.html"
-    return render_template(template, status=status, title=title, text=text, gone=gone), status
+    page = render_template(template, status=status, title=title, text=text, gone=gone, ref=ref)
+    return page, status
 
 
 def folder_not_found(_error: FolderNotFound) -> ResponseReturnValue:
@@ -48,34 +49,23 @@ def folder_not_found(_error: FolderNotFound) -> ResponseReturnValue:
 
 
 def message_not_found(_error: MessageNotFound) -> ResponseReturnValue:
-    """Says who moved it and where, when the app knows (two people acting on
-    one message at once: the second learns who was first)."""
+    """Says who moved it and where, when the app knows, or as soon as it
+    does (two people acting on one message at once: the second learns who
+    was first, from the first one's event)."""
     args = request.view_args or {}
     folder, uid = args.get("folder"), args.get("uid")
     gone: dict[str, object] | None = None
+    ref: MessageRef | None = None
     if isinstance(folder, str) and isinstance(uid, int) and current_user.is_authenticated:
-        gone = _who_was_first(folder, uid)
+        ref = MessageRef(folder, uid)
+        gone = completed_gone_notice(folder, uid)
     return _page(
         404,
         _("Message not found"),
         _("This message is no longer in this folder: someone may have moved or deleted it."),
         gone=gone,
+        ref=ref,
     )
-
-
-def _who_was_first(folder: str, uid: int) -> dict[str, object] | None:
-    """Where the message went and who moved it, if the app knows. After a
-    POST that lost a race, the winner's request may not have committed yet:
-    give it a moment (only then, and briefly)."""
-    deadline = time.monotonic() + (RACE_WINDOW_SECONDS if request.method == "POST" else 0)
-    while True:
-        gone = gone_notice(folder, uid)
-        if gone["by"] or gone["by_client"]:
-            return gone
-        if time.monotonic() >= deadline:
-            return None
-        db_session().rollback()  # see the other request's commit
-        time.sleep(0.05)
 
 
 def forbidden(_error: Forbidden) -> ResponseReturnValue:

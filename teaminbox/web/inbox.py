@@ -9,11 +9,11 @@ from flask_login import current_user, login_required
 from teaminbox.domain import MessageRef
 from teaminbox.mail.plaintext import render_plain_text
 from teaminbox.rights import Right
-from teaminbox.services import actions, reading
-from teaminbox.web.access import db_session, imap_pool, require, rights
+from teaminbox.services import actions, assignments, reading
+from teaminbox.web.access import db_session, imap_pool, live_cache, require, rights
 from teaminbox.web.extensions import htmx
 from teaminbox.web.htmx import render_page_or_partial
-from teaminbox.web.live import commit_and_publish, render_status
+from teaminbox.web.live import commit_and_publish, live_cursor, render_status
 
 bp = Blueprint("inbox", __name__)
 
@@ -40,7 +40,10 @@ def index() -> ResponseReturnValue:
 def folder(folder: str) -> ResponseReturnValue:
     require(folder, Right.READ)
     number = request.args.get("page", 1, type=int) or 1
-    page = reading.folder_page(imap_pool(), folder, number, current_app.config["PAGE_SIZE"])
+    size = current_app.config["PAGE_SIZE"]
+    if not _partial("message-list"):
+        live_cursor()  # taken before the page is read: a change after it is streamed
+    page = reading.folder_page(imap_pool(), folder, number, size, live_cache())
     if number > page.pages:
         abort(404)
     return render_page_or_partial(
@@ -49,6 +52,7 @@ def folder(folder: str) -> ResponseReturnValue:
         "message-list",
         tree=_tree_unless_partial("message-list"),
         page=page,
+        page_assignments=assignments.shown_on_page(db_session(), folder, page.headers),
         current_folder=folder,
         may=rights().on(folder),
         may_root=rights().on(actions.ROOT),
@@ -98,6 +102,11 @@ def set_seen(folder: str, uid: int) -> ResponseReturnValue:
 
 def _tree_unless_partial(target: str) -> list[reading.FolderEntry] | None:
     """The folder tree, which a partial swap of `target` does not need."""
-    if htmx and htmx.target == target:
+    if _partial(target):
         return None
     return reading.folder_tree(imap_pool(), rights())
+
+
+def _partial(target: str) -> bool:
+    """Whether htmx asks for the element `target` alone."""
+    return bool(htmx and htmx.target == target)

@@ -26,7 +26,7 @@ from teaminbox.rights import Right
 from teaminbox.services import actions, feed, reading
 from teaminbox.store import events as stored_events
 from teaminbox.store.users import find_user
-from teaminbox.web.access import database, db_session, imap_pool, require, rights
+from teaminbox.web.access import database, db_session, imap_pool, live_cache, require, rights
 
 bp = Blueprint("live", __name__)
 
@@ -50,7 +50,7 @@ def init_app(app: Flask) -> None:
         message_key=message_key,
         folder_key=folder_key,
         presences=_presences,
-        live_cursor=_live_cursor,
+        live_cursor=live_cursor,
         tab_id=tab_id,
     )
     if app.config["LIVE_UPDATES"]:
@@ -102,12 +102,23 @@ def row(folder: str, uid: int) -> ResponseReturnValue:
     """One row of a folder list, fresh; a row that says where the message
     went when it is no longer there."""
     require(folder, Right.READ)
-    header = reading.message_header(imap_pool(), MessageRef(folder, uid))
+    header = reading.message_header(imap_pool(), MessageRef(folder, uid), live_cache())
     if header is None:
         return render_template(
             "inbox/_row_gone.html", folder=folder, uid=uid, gone=gone_notice(folder, uid)
         )
     return render_template("inbox/_row.html", folder=folder, header=header)
+
+
+@bp.get("/folders/<path:folder>/messages/<int:uid>/gone")
+@login_required
+def gone(folder: str, uid: int) -> ResponseReturnValue:
+    """Where a message went and who moved it, fresh: what an error page's
+    notice fetches when the event stream names the message."""
+    require(folder, Right.READ)
+    return render_template(
+        "inbox/_gone_live.html", ref=MessageRef(folder, uid), gone=gone_notice(folder, uid)
+    )
 
 
 @bp.get("/folders/<path:folder>/messages/<int:uid>/status")
@@ -122,7 +133,7 @@ def status(folder: str, uid: int) -> ResponseReturnValue:
 def render_status(ref: MessageRef) -> str:
     """The status bar of the open message `ref`, as the person may see it."""
     folder, uid = ref.folder, ref.uid
-    header = reading.message_header(imap_pool(), ref)
+    header = reading.message_header(imap_pool(), ref, live_cache())
     return render_template(
         "inbox/_message_status.html",
         ref=ref,
@@ -215,11 +226,30 @@ def gone_notice(folder: str, uid: int) -> dict[str, object]:
     }
 
 
-def _live_cursor() -> int:
+def completed_gone_notice(folder: str, uid: int) -> dict[str, object]:
+    """`gone_notice` for a page whose event stream completes it: the
+    stream starts before the notice is read, so an ending stored after
+    that read still reaches the page, and `_gone_live.html` re-fetches the
+    notice then. Someone whose action lost a race to a message thus learns
+    who was first, though the winner's request commits after the loser's
+    page is made."""
+    live_cursor()
+    # The failed action keeps nothing; a fresh transaction sees the
+    # winner's commit.
+    db_session().rollback()
+    return gone_notice(folder, uid)
+
+
+def live_cursor() -> int:
     """Where a page's event stream starts: the last event stored before the
-    page was made, so that nothing between the page and the stream is lost."""
-    with database().session() as session:
-        return stored_events.latest_id(session)
+    page read what it shows, so that nothing between the page and the
+    stream is lost. Read once per request: a page that reads before it
+    renders (`completed_gone_notice`) takes it first."""
+    if "live_cursor" not in g:
+        with database().session() as session:
+            g.live_cursor = stored_events.latest_id(session)
+    cursor: int = g.live_cursor
+    return cursor
 
 
 def _start_supervisor() -> None:

@@ -7,11 +7,14 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from imapclient import IMAPClient
 from playwright.sync_api import Page, expect
 
+from teaminbox.events import Event, Kind
 from teaminbox.imap import mailstore
 from teaminbox.imap.append import ensure_folders
+from teaminbox.services import feed
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import PASSWORD
 from tests.imap_helpers import add_message, locate
@@ -61,3 +64,32 @@ def test_flag_in_place_then_move_back_to_the_list(
     page.locator(".folder-actions summary").click()
     page.screenshot(path=str(SCREENSHOTS / "folder-actions.png"))
     assert errors == []
+
+
+def test_the_not_found_page_names_who_was_first_once_their_move_is_stored(
+    app: Flask, page: Page, live_url: str, imap: IMAPClient, folders: tuple[str, str]
+) -> None:
+    """The loser of a race gets its page before the winner's request has
+    stored the move: the notice fills in when the winner's event arrives."""
+    source, destination = folders
+    message_id, uid = add_message(imap, source)
+    imap.select_folder(source)
+    imap.move(imap.search(["HEADER", "Message-ID", message_id]), destination)
+    mailstore.leave_folder(imap)
+    page.goto(f"{live_url}/login")
+    page.fill("#username", "alice")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_url}/folders/{source}/messages/{uid}")
+    notice = page.locator(".gone-live")
+    expect(notice).to_contain_text("someone may have moved or deleted it")
+
+    moved = Event(Kind.MOVED, source, uid, actor="claire", detail={"to_folder": destination})
+    with app.extensions["teaminbox.database"].session() as session:
+        stored = feed.record_own(session, [moved])
+        session.commit()
+    feed.publish(app.extensions["teaminbox.bus"], stored)
+
+    expect(notice).to_have_text(f"Moved to {destination} by Claire Moreau.")
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "gone-named-live.png"))

@@ -17,7 +17,7 @@ import pytest
 from imapclient import IMAPClient
 
 from teaminbox.demo.dovecot import DovecotServer
-from teaminbox.domain import DELETED, FLAGGED, MessageRef
+from teaminbox.domain import DELETED, FLAGGED, SEEN, MessageRef
 from teaminbox.imap import changes, mailstore
 from teaminbox.imap.append import ensure_folders
 from teaminbox.imap.connection import close_connection, open_connection
@@ -248,13 +248,30 @@ def test_set_flag_twice_is_fine_and_a_gone_uid_is_not(
 ) -> None:
     _message_id, uid = add_message(imap, folders.source)
     ref = MessageRef(folders.source, uid)
-    assert FLAGGED in changes.set_flag(client, ref, FLAGGED, True)
+    flagged = changes.set_flag(client, ref, FLAGGED, True)
+    assert flagged.flags == (FLAGGED,) and flagged.modseq is not None
     # Dovecot sends no FETCH when nothing changes: still an answer, not a 404.
-    assert FLAGGED in changes.set_flag(client, ref, FLAGGED, True)
+    assert changes.set_flag(client, ref, FLAGGED, True) == flagged
     assert flags_of(imap, folders.source, uid) == {FLAGGED}
-    assert FLAGGED not in changes.set_flag(client, ref, FLAGGED, False)
+    unflagged = changes.set_flag(client, ref, FLAGGED, False)
+    assert unflagged.flags == () and (unflagged.modseq or 0) > flagged.modseq
     with pytest.raises(MessageNotFound):
         changes.set_flag(client, MessageRef(folders.source, uid + 100), FLAGGED, True)
+
+
+def test_set_flag_gives_the_modseq_on_a_connection_without_qresync(
+    imap: IMAPClient, folders: Folders
+) -> None:
+    """A STORE's FETCH carries MODSEQ only once CONDSTORE is enabled: before
+    that (a server without QRESYNC), set_flag fetches it, and the next STORE
+    has it (asking for MODSEQ enabled CONDSTORE)."""
+    _message_id, uid = add_message(imap, folders.source)
+    ref = MessageRef(folders.source, uid)
+    first = changes.set_flag(imap, ref, FLAGGED, True)
+    second = changes.set_flag(imap, ref, SEEN, True)
+    assert first.modseq is not None and second.modseq is not None
+    assert second.modseq > first.modseq
+    assert second.flags == (FLAGGED, SEEN)
 
 
 def test_expunge_removes_only_what_is_marked_deleted(

@@ -4,6 +4,7 @@ and on hand-made responses that stress the lexer's corners."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -12,11 +13,18 @@ from typing import Any
 import pytest
 from imapclient import IMAPClient
 from imapclient.exceptions import ProtocolError
+from imapclient.response_parser import _convert_INTERNALDATE
 from imapclient.response_parser import parse_fetch_response as imapclient_parse
 
 from teaminbox.imap import mailstore
 from teaminbox.imap.append import append_messages, ensure_folders
-from teaminbox.imap.fetch_parser import Record, parse_fetch_response
+from teaminbox.imap.fetch_parser import (
+    HEADERS_LINE,
+    Record,
+    convert_datetime,
+    one_line,
+    parse_fetch_response,
+)
 from teaminbox.imap.mailstore import HEADER_ITEMS
 
 HOSTILE: list[bytes] = [
@@ -98,6 +106,17 @@ def test_changed_since_with_modseq_reads_the_same(imap: IMAPClient, hostile_fold
     assert all(b"MODSEQ" in message for message in got.values())
 
 
+_HEADER_START = b'8 (UID 9 FLAGS (\\Seen) INTERNALDATE "30-Nov-2026 09:00:00 +0000" RFC822.SIZE 5'
+_HEADER_END = b' NIL NIL NIL NIL NIL NIL NIL "<id@x>"))'
+QUOTABLE = (b"a (b)\r\n c", b"NIL", b"", b"\xc3\xa9t\xc3\xa9")
+UNQUOTABLE = (b'a "q"', b"a \\ b")
+
+
+def header_with_subject(literal: bytes) -> list[Record]:
+    """A header line as imaplib gives it when the subject came as a literal."""
+    return [(_HEADER_START + b" ENVELOPE (NIL {%d}" % len(literal), literal), _HEADER_END]
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -107,10 +126,27 @@ def test_changed_since_with_modseq_reads_the_same(imap: IMAPClient, hostile_fold
         [b"4 (UID 10 BODY[HEADER.FIELDS (SUBJECT)] NIL FLAGS ())", b"5 (UID 11 FLAGS (%))"],
         [b'6 (UID 12 FLAGS (a\x01b) INTERNALDATE "30-Nov-2026 09:00:00 +0000")  '],
         [b"7 (FLAGS (\\Seen))"],
+        # Header lines with literals: quotable ones (parentheses, CRLF, NIL,
+        # 8-bit, dates) are read as one line, those with a quote or a
+        # backslash are not.
+        *(header_with_subject(literal) for literal in QUOTABLE + UNQUOTABLE),
+        [
+            (b"8 (UID 9 FLAGS () INTERNALDATE {26}", b"30-Nov-2026 09:00:00 +0100"),
+            (b" RFC822.SIZE 5 ENVELOPE ({31}", b"Tue, 01 Dec 2026 08:00:00 +0100"),
+            b" NIL NIL NIL NIL NIL NIL NIL NIL NIL))",
+        ],
     ],
 )
 def test_lexer_corners_read_the_same(data: list[Any]) -> None:
     same_as_imapclient(data)
+
+
+def test_quotable_literals_make_one_header_line() -> None:
+    for literal in QUOTABLE:
+        line = one_line(header_with_subject(literal))
+        assert line is not None and HEADERS_LINE.fullmatch(line) is not None
+    for literal in UNQUOTABLE:
+        assert one_line(header_with_subject(literal)) is None
 
 
 @pytest.mark.parametrize(
@@ -120,3 +156,44 @@ def test_lexer_corners_read_the_same(data: list[Any]) -> None:
 def test_broken_responses_are_protocol_errors(data: list[Record]) -> None:
     with pytest.raises(ProtocolError):
         parse_fetch_response(data)
+
+
+@pytest.fixture(params=["UTC", "Europe/Paris", "America/St_Johns", "Asia/Kathmandu"])
+def local_zone(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The process's local time zone, which naive dates are normalised to."""
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    yield request.param
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"Tue, 01 Dec 2026 08:00:00 +0100",
+        b"1 Dec 2026 08:00:00 -0530",
+        b"Tue, 1 Dec 2026 8:05:09 +0000 (UTC)",
+        b"Tue, 01 Dec 2026 08:00:00 -0000",
+        b"Sun, 29 Mar 2026 02:30:00 +0160",
+        b"Tue, 01 DEC 2026 08:00:00 +0100",
+        b"Tue, 01 Dec 26 08:00:00 GMT",
+        b"Tue, 01 Dec 2026 08:00 +0100",
+        b"Tue, 01 Dec 2026 08.00.00 +0100",
+        b"Sat, 31 Feb 2026 08:00:00 +0000",
+        b"Tue, 01 Dec 2026 24:00:00 +0000",
+        b"Tue, 01 Dec 0099 08:00:00 +0000",
+        b"Xyz, 01 Dec 2026 08:00:00 +0000",
+        b"30-Nov-2026 09:00:00 +0000",
+        b" 1-Dec-2026 23:59:59 -1200",
+        b"not a date at all",
+        b"",
+        None,
+    ],
+)
+def test_dates_convert_as_imapclient_converts_them(text: bytes | None, local_zone: str) -> None:
+    for normalise in (True, False):
+        expected = _convert_INTERNALDATE(text, normalise)
+        got = convert_datetime(text, normalise)
+        assert got == expected
+        assert (got is None) or (got.tzinfo is None) == (expected.tzinfo is None)

@@ -17,7 +17,8 @@ from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
 from teaminbox.imap.append import ensure_folders
 from teaminbox.imap.connection import close_connection, open_connection
 from teaminbox.imap.errors import ImapUnavailable
-from teaminbox.imap.notify import Changes, MailboxListener, notified_folder_name, parse_tokens
+from teaminbox.imap.notify import Changes, MailboxListener
+from teaminbox.imap.notify_parser import notified_folder_name, parse_tokens
 from tests.imap_helpers import add_message
 
 ARCHIVES = "Archives"

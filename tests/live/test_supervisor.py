@@ -23,11 +23,15 @@ from imapclient import IMAPClient
 
 from teaminbox import close_app, create_app
 from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
+from teaminbox.domain import FolderPage
+from teaminbox.imap import mailstore
 from teaminbox.imap.append import ensure_folders
 from teaminbox.imap.connection import open_connection
 from teaminbox.imap.errors import ImapUnavailable
 from teaminbox.services.rights import set_grant
+from teaminbox.store import watch
 from teaminbox.store.db import Database
+from teaminbox.web.access import MAILBOX_KEY
 from teaminbox.web.live import SUPERVISOR, message_key
 from tests.conftest import app_config, build_app, csrf_token, log_in
 from tests.event_stream import EventStreamReader
@@ -102,6 +106,11 @@ def stream(alice: FlaskClient) -> Iterator[EventStreamReader]:
 def database(app: Flask) -> Database:
     value: Database = app.extensions["teaminbox.database"]
     return value
+
+
+def cache_is_live(app: Flask) -> bool:
+    with database(app).session() as session:
+        return watch.is_live(session, app.extensions[MAILBOX_KEY])
 
 
 def until(condition: Callable[[], bool], timeout: float) -> bool:
@@ -238,10 +247,12 @@ def test_an_outage_is_caught_up_and_the_cache_ends_as_the_server(
     _, deleted = add_message(other, "Factures")
     timed(stream, "new", folder="Factures", uid=deleted)
 
+    assert cache_is_live(app)
     plug.out.set()
     stop_at_once(server)
     lost = stream.wait_for_fact("status", timeout=READY_WITHIN)
     assert lost["detail"]["connected"] is False
+    assert not cache_is_live(app), "pages no longer trust the cache"
 
     restart(server)
     meanwhile = connect(server)  # changes the watcher cannot hear
@@ -257,6 +268,7 @@ def test_an_outage_is_caught_up_and_the_cache_ends_as_the_server(
 
     back = stream.wait_for_fact("status", timeout=READY_WITHIN)
     assert back["detail"]["connected"] is True
+    assert cache_is_live(app), "caught up: pages trust the cache again"
     names = [m.event for m in stream.received]
     assert "resync" in names[names.index("status") :], "every part of the page re-reads"
     facts = [(m.event, m.fact["folder"], m.fact["uid"]) for m in stream.received if m.id]
@@ -270,6 +282,38 @@ def test_an_outage_is_caught_up_and_the_cache_ends_as_the_server(
         assert cached_flags(database(app), folder) == server_flags(checker, folder), folder
     checker.logout()
     mark(connect(server), marker, stream)  # and it listens again
+
+
+def test_pages_come_from_the_cache_while_it_follows_the_mailbox(
+    app: Flask,
+    alice: FlaskClient,
+    stream: EventStreamReader,
+    other: IMAPClient,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wait_until_heard(stream, other)
+    assert until(lambda: cache_is_live(app), READY_WITHIN)
+
+    asked: list[str] = []
+    fetch_page = mailstore.fetch_page
+
+    def counted(client: IMAPClient, folder: str, number: int, size: int) -> FolderPage:
+        asked.append(folder)
+        return fetch_page(client, folder, number, size)
+
+    monkeypatch.setattr(mailstore, "fetch_page", counted)
+    _, arrived = add_message(other, "INBOX")
+    timed(stream, "new", folder="INBOX", uid=arrived)
+    page = alice.get("/folders/INBOX")
+    assert page.status_code == 200
+    assert f'data-uid="{arrived}"' in page.get_data(as_text=True)
+    assert asked == [], "the page came from the cache"
+
+    with database(app).session() as session:
+        watch.mark_lost(session, app.extensions[MAILBOX_KEY])
+        session.commit()
+    assert f'data-uid="{arrived}"' in alice.get("/folders/INBOX").get_data(as_text=True)
+    assert asked == ["INBOX"], "a cache nobody keeps live is not trusted"
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -94,3 +94,26 @@ def test_parse_address_list_never_raises_on_garbage(raw: str) -> None:
 def test_address_display_and_str(address: Person, display: str, text: str) -> None:
     assert address.display == display
     assert str(address) == text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"",
+        b"Devis 42",
+        b"<gen-1@office.test>",
+        b" leading",
+        b"trailing ",
+        b"two  spaces",
+        b"tab\there",
+        b"=?utf-8?q?caf=C3=A9?=",
+        b"a =? b",
+        b"del\x7f and \x01 controls",
+        b"folded\r\n line",
+        bytes(range(0x20, 0x7F)),
+    ],
+)
+def test_plain_ascii_bytes_read_as_the_full_decoding_reads_them(raw: bytes) -> None:
+    """Bytes that are printable ASCII words take a shortcut; a str never
+    does, so both must give the same."""
+    assert decode_header_value(raw) == decode_header_value(raw.decode("ascii"))

@@ -10,12 +10,10 @@ from collections.abc import Iterator
 import pytest
 from imapclient import IMAPClient
 
-from teaminbox.demo.dovecot import DovecotServer
 from teaminbox.domain import MessageRef, Role
 from teaminbox.events import Kind
 from teaminbox.imap import mailstore
 from teaminbox.imap.append import ensure_folders
-from teaminbox.imap.connection import open_connection
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.services import accounts, actions
 from teaminbox.services.rights import RightsView
@@ -24,13 +22,6 @@ from teaminbox.store import cache
 from teaminbox.store import events as stored_events
 from teaminbox.store.db import Database
 from tests.imap_helpers import add_message
-
-
-@pytest.fixture
-def pool(dovecot: DovecotServer) -> Iterator[ConnectionPool]:
-    pool = ConnectionPool(lambda: open_connection(dovecot.imap_settings), size=2)
-    yield pool
-    pool.close()
 
 
 @pytest.fixture

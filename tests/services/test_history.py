@@ -14,11 +14,9 @@ from imapclient import IMAPClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from teaminbox.demo.dovecot import DovecotServer
 from teaminbox.domain import MessageRef, Role
 from teaminbox.imap import mailstore
 from teaminbox.imap.append import append_messages, ensure_folders
-from teaminbox.imap.connection import open_connection
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.services import accounts, actions, audit, feed, history
 from teaminbox.services.rights import RightsView, set_grant
@@ -28,13 +26,6 @@ from teaminbox.store.models import AuditRow, User
 from tests.imap_helpers import add_message, uid_of
 
 SENT = "Sent"
-
-
-@pytest.fixture
-def pool(dovecot: DovecotServer) -> Iterator[ConnectionPool]:
-    pool = ConnectionPool(lambda: open_connection(dovecot.imap_settings), size=2)
-    yield pool
-    pool.close()
 
 
 @pytest.fixture
@@ -179,7 +170,7 @@ def test_a_reply_saved_in_sent_by_another_client_joins_the_originals_history(
         reply_id = save_reply(imap, original_id, sent)
         heard(pool, session, [folder, SENT])
         # Then a reply from the app: logged by who sent it, its copy saved in
-        # Sent and put in the cache at once, as services/replies does.
+        # Sent and put in the cache at once, as services/sending does.
         audit.record(
             session,
             session.merge(claire),

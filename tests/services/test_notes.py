@@ -10,12 +10,10 @@ from collections.abc import Iterator
 import pytest
 from imapclient import IMAPClient
 
-from teaminbox.demo.dovecot import DovecotServer
 from teaminbox.domain import MessageRef, Role
 from teaminbox.events import Event, Kind
 from teaminbox.imap import mailstore
 from teaminbox.imap.append import ensure_folders
-from teaminbox.imap.connection import open_connection
 from teaminbox.imap.errors import FolderNotFound, MessageNotFound
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.services import accounts, feed, notes
@@ -75,13 +73,6 @@ def test_mentions_are_usernames_after_an_at_sign(
     text: str, names: set[str], parts: list[Segment]
 ) -> None:
     assert list(notes.segments(text, names)) == parts
-
-
-@pytest.fixture
-def pool(dovecot: DovecotServer) -> Iterator[ConnectionPool]:
-    pool = ConnectionPool(lambda: open_connection(dovecot.imap_settings), size=2)
-    yield pool
-    pool.close()
 
 
 @pytest.fixture

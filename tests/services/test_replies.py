@@ -22,7 +22,7 @@ from teaminbox.domain import MessageRef
 from teaminbox.events import Kind
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.mail.compose import Mode, Wording
-from teaminbox.services import actions, replies
+from teaminbox.services import actions, replies, sending
 from teaminbox.services.rights import RightsView, set_grant
 from teaminbox.smtp import SmtpSettings
 from teaminbox.store import drafts
@@ -81,8 +81,18 @@ class Desk:
         self.session.commit()
         return kept
 
-    def send(self, kept: replies.Kept, guard: replies.Guard) -> replies.Outcome:
-        outcome = replies.send(
+    def open_new(self, originals: Originals) -> replies.Compose:
+        """A new message of the test's folder, opened to reply to."""
+        _, uid = originals.add()
+        return self.open(MessageRef(originals.folder, uid))
+
+    def answer(self, compose: replies.Compose, **changes: str) -> sending.Outcome:
+        """Keep the reply as it stands (with `changes`) and send it, guarded
+        by what was seen when it was opened."""
+        return self.send(self.keep(compose, **changes), opened(compose))
+
+    def send(self, kept: replies.Kept, guard: sending.Guard) -> sending.Outcome:
+        outcome = sending.send(
             self.pool,
             self.smtp,
             self.session,
@@ -119,8 +129,8 @@ def flags_of(imap: IMAPClient, folder: str, uid: int) -> set[str]:
     return flags_with_recent(imap, folder, uid) - {"\\Recent"}
 
 
-def opened(compose: replies.Compose) -> replies.Guard:
-    return replies.Guard(answered_at_open=compose.answered, opened_at=datetime.now(UTC))
+def opened(compose: replies.Compose) -> sending.Guard:
+    return sending.Guard(answered_at_open=compose.answered, opened_at=datetime.now(UTC))
 
 
 def grant(app: Flask, pattern: str, letters: str, username: str = "alice") -> None:
@@ -145,7 +155,7 @@ def test_a_reply_arrives_threaded_is_kept_in_sent_and_marks_the_original(
     kept = alice.keep(compose, body="Your parcel left today.\n\n" + compose.fields.body)
     outcome = alice.send(kept, opened(compose))
 
-    assert isinstance(outcome, replies.Sent), outcome
+    assert isinstance(outcome, sending.Sent), outcome
     assert (outcome.copy_saved, outcome.marked, outcome.sent_folder) == (True, True, SENT)
     received = smtp.wait_for()
     assert received.sender == SHARED
@@ -177,18 +187,19 @@ def test_smtp_down_keeps_the_draft_and_sets_no_flag(
     originals: Originals,
     imap: IMAPClient,
 ) -> None:
-    _, uid = originals.add()
-    compose = alice.open(MessageRef(originals.folder, uid))
+    compose = alice.open_new(originals)
     kept = alice.keep(compose, body="Important answer")
     alice.smtp = replace(alice.smtp, port=free_port())  # nothing listens there
 
     outcome = alice.send(kept, opened(compose))
 
-    assert outcome == replies.NotSent(unreachable=True)
-    assert flags_of(imap, originals.folder, uid) == set()
-    draft = drafts.find_draft(alice.session, alice.user.id, originals.folder, uid, "reply")
+    assert outcome == sending.NotSent(unreachable=True)
+    assert flags_of(imap, originals.folder, compose.ref.uid) == set()
+    draft = drafts.find_draft(
+        alice.session, alice.user.id, originals.folder, compose.ref.uid, "reply"
+    )
     assert draft is not None and draft.body == "Important answer"
-    assert alice.open(MessageRef(originals.folder, uid)).fields.body == "Important answer"
+    assert alice.open(compose.ref).fields.body == "Important answer"
     smtp.assert_nothing_arrived()
 
 
@@ -205,7 +216,7 @@ def test_a_refused_recipient_sends_to_nobody(
 
     outcome = alice.send(kept, opened(compose))
 
-    assert outcome == replies.NotSent(unreachable=False, refused=("nobody@example.com",))
+    assert outcome == sending.NotSent(unreachable=False, refused=("nobody@example.com",))
     smtp.assert_nothing_arrived()
     assert flags_of(imap, originals.folder, uid) == set()
 
@@ -216,21 +227,20 @@ def test_an_answer_from_another_mail_client_holds_the_send(
     originals: Originals,
     imap: IMAPClient,
 ) -> None:
-    _, uid = originals.add()
-    compose = alice.open(MessageRef(originals.folder, uid))
+    compose = alice.open_new(originals)
     guard = opened(compose)
     kept = alice.keep(compose, body="My answer")
     imap.select_folder(originals.folder)
-    imap.add_flags([uid], ["\\Answered"])  # Thunderbird answered meanwhile
+    imap.add_flags([compose.ref.uid], ["\\Answered"])  # Thunderbird answered meanwhile
 
     held = alice.send(kept, guard)
 
-    assert held == replies.Held(by=None, at=None)
+    assert held == sending.Held(by=None, at=None)
     smtp.assert_nothing_arrived()
-    assert alice.open(MessageRef(originals.folder, uid)).fields.body == "My answer"
+    assert alice.open(compose.ref).fields.body == "My answer"
 
     sent = alice.send(kept, replace(guard, confirmed=True))
-    assert isinstance(sent, replies.Sent)
+    assert isinstance(sent, sending.Sent)
     assert smtp.wait_for().text == "My answer\n"
 
 
@@ -246,12 +256,12 @@ def test_an_answer_by_a_colleague_in_the_app_is_named(
     guard = opened(mine)
     kept = alice.keep(mine)
     theirs = claire.open(ref)
-    assert isinstance(claire.send(claire.keep(theirs), opened(theirs)), replies.Sent)
+    assert isinstance(claire.send(claire.keep(theirs), opened(theirs)), sending.Sent)
     smtp.wait_for()
 
     held = alice.send(kept, guard)
 
-    assert isinstance(held, replies.Held)
+    assert isinstance(held, sending.Held)
     assert held.by == "Claire Moreau" and held.at is not None
     smtp.assert_nothing_arrived()
 
@@ -265,7 +275,7 @@ def test_a_message_already_answered_when_opened_is_not_held(
     compose = alice.open(MessageRef(originals.folder, uid))
     assert compose.answered
 
-    assert isinstance(alice.send(alice.keep(compose), opened(compose)), replies.Sent)
+    assert isinstance(alice.answer(compose), sending.Sent)
     smtp.wait_for()
 
 
@@ -295,9 +305,9 @@ def test_a_forward_carries_the_originals_attachments(
     assert [p.filename for p in compose.forwarded] == ["facture-2026.pdf"]
     assert "where is my parcel?" in compose.fields.body
 
-    outcome = alice.send(alice.keep(compose, to="compta@example.com"), opened(compose))
+    outcome = alice.answer(compose, to="compta@example.com")
 
-    assert isinstance(outcome, replies.Sent) and outcome.marked
+    assert isinstance(outcome, sending.Sent) and outcome.marked
     mail = smtp.wait_for().message
     assert mail["In-Reply-To"] is None
     [attached] = list(mail.iter_attachments())
@@ -312,12 +322,11 @@ def test_without_insert_on_sent_nobody_sends(
     originals: Originals,
     reply_app: Flask,
 ) -> None:
-    _, uid = originals.add()
     grant(reply_app, SENT, "lr")
-    compose = alice.open(MessageRef(originals.folder, uid))
+    compose = alice.open_new(originals)
     assert compose.blocked is replies.Blocked.NO_INSERT_ON_SENT
 
-    outcome = alice.send(alice.keep(compose), opened(compose))
+    outcome = alice.answer(compose)
 
     assert outcome is replies.Blocked.NO_INSERT_ON_SENT
     smtp.assert_nothing_arrived()
@@ -330,18 +339,17 @@ def test_without_w_the_reply_goes_out_and_the_original_is_unchanged(
     imap: IMAPClient,
     reply_app: Flask,
 ) -> None:
-    _, uid = originals.add()
     grant(reply_app, originals.folder, "lr")
-    compose = alice.open(MessageRef(originals.folder, uid))
+    compose = alice.open_new(originals)
     assert not compose.may_mark
 
-    outcome = alice.send(alice.keep(compose), opened(compose))
+    outcome = alice.answer(compose)
 
-    assert isinstance(outcome, replies.Sent)
+    assert isinstance(outcome, sending.Sent)
     assert (outcome.copy_saved, outcome.marked) == (True, False)
     assert [e.kind for e in outcome.events] == [Kind.NEW], "only the copy in Sent"
     assert sent_copies(imap, smtp.wait_for().message["Message-ID"]) == [{"\\Seen"}]
-    assert flags_of(imap, originals.folder, uid) == set()
+    assert flags_of(imap, originals.folder, compose.ref.uid) == set()
 
 
 def test_a_sent_copy_the_server_refuses_is_reported(
@@ -356,11 +364,11 @@ def test_a_sent_copy_the_server_refuses_is_reported(
     imap.setacl(SENT, "owner", "lrswtekxa")
     try:
         compose = alice.open(MessageRef(originals.folder, uid))
-        outcome = alice.send(alice.keep(compose), opened(compose))
+        outcome = alice.answer(compose)
     finally:
         imap._imap.deleteacl(SENT, "owner")  # back to the default: the owner may do all
 
-    assert isinstance(outcome, replies.Sent)
+    assert isinstance(outcome, sending.Sent)
     assert (outcome.copy_saved, outcome.marked) == (False, True)
     mail = smtp.wait_for().message
     assert sent_copies(imap, mail["Message-ID"]) == []
@@ -398,7 +406,7 @@ def test_marking_answered_by_hand_also_counts_as_an_answer(
 
     held = alice.send(alice.keep(compose), guard)
 
-    assert isinstance(held, replies.Held) and held.by == "Claire Moreau"
+    assert isinstance(held, sending.Held) and held.by == "Claire Moreau"
 
 
 def test_html_only_mail_is_quoted_as_its_text(alice: Desk, originals: Originals) -> None:

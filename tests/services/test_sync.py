@@ -7,18 +7,24 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from imapclient import IMAPClient
+from sqlalchemy import event
 
 from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
+from teaminbox.domain import FLAGGED, MessageRef
 from teaminbox.events import Event, Kind
+from teaminbox.imap import changes
 from teaminbox.imap.append import append_messages, ensure_folders
 from teaminbox.imap.connection import ImapSettings, open_connection
 from teaminbox.imap.pool import ConnectionPool
+from teaminbox.imap.sync import FolderDelta
 from teaminbox.services import feed
 from teaminbox.services import sync as sync_module
 from teaminbox.services.sync import correlate_moves, sync_folders
+from teaminbox.store import cache
 from teaminbox.store.db import Database
 from tests.imap_helpers import cached_flags, server_flags
 
@@ -68,15 +74,17 @@ def sync(pool: ConnectionPool, database: Database, *folders: str) -> list[Event]
     return events
 
 
-@pytest.mark.parametrize("qresync", [True, False], ids=["qresync", "compare"])
+@pytest.mark.parametrize("extensions", ["qresync", "condstore", "compare"])
 def test_cache_follows_another_client(
     server: DovecotServer,
     other: IMAPClient,
     database: Database,
-    qresync: bool,
+    extensions: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if not qresync:
+    if extensions == "condstore":
+        monkeypatch.setattr("teaminbox.imap.connection.enable_qresync", _condstore_alone)
+    elif extensions == "compare":
         monkeypatch.setattr("teaminbox.imap.connection.enable_qresync", lambda client: False)
     pool = pool_for(server.imap_settings)
     append(other, "INBOX", 5)
@@ -94,6 +102,10 @@ def test_cache_follows_another_client(
     assert next(e for e in events if e.uid == 1).flags == ("\\Answered",)
     assert cached_flags(database, "INBOX") == server_flags(other, "INBOX")
     assert sync(pool, database, "INBOX") == []  # nothing changed since
+
+    other.select_folder("INBOX")
+    other.add_flags([4], ["\\Flagged"])  # a change that moves no UID
+    assert [(e.kind, e.uid) for e in sync(pool, database, "INBOX")] == [(Kind.FLAGS, 4)]
     pool.close()
 
 
@@ -142,18 +154,13 @@ def test_an_app_change_recorded_during_a_sync_is_not_reported_again(
     original = sync_module.fetch_delta
 
     def fetch_while_the_app_acts(*args: object, **kwargs: object) -> object:
-        other.select_folder("INBOX")
-        other.add_flags([1], ["\\Flagged"])  # the app's STORE (tagged OK)...
+        stored = changes.set_flag(other, MessageRef("INBOX", 1), FLAGGED, True)  # the app's STORE
         other.move([2], "Factures")  # ...and the app's MOVE
         with database.session() as session:  # ...recorded by its request
+            feed.record_own_flags(session, MessageRef("INBOX", 1), stored, "claire")
             feed.record_own(
                 session,
-                [
-                    Event(Kind.FLAGS, "INBOX", uid=1, flags=("\\Flagged",)),
-                    Event(
-                        Kind.MOVED, "INBOX", uid=2, detail={"to_folder": "Factures", "to_uid": 1}
-                    ),
-                ],
+                [Event(Kind.MOVED, "INBOX", uid=2, detail={"to_folder": "Factures", "to_uid": 1})],
             )
             session.commit()
         return original(*args, **kwargs)
@@ -165,6 +172,143 @@ def test_an_app_change_recorded_during_a_sync_is_not_reported_again(
     assert cached_flags(database, "INBOX") == server_flags(other, "INBOX")
     assert cached_flags(database, "Factures") == server_flags(other, "Factures")
     pool.close()
+
+
+def test_a_catch_up_reads_only_the_rows_that_changed(
+    server: DovecotServer, other: IMAPClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With QRESYNC the cache is asked about the changed UIDs alone: no
+    statement reads or writes the folder's rows without naming their UIDs,
+    and none names more than the changed ones."""
+    pool = pool_for(server.imap_settings)
+    append(other, "INBOX", 40)
+    sync(pool, database, "INBOX")
+    other.select_folder("INBOX")
+    other.add_flags([7, 30], ["\\Answered"])
+    other.delete_messages([12])
+    other.expunge()
+    append(other, "INBOX", 1)
+    monkeypatch.setattr(cache, "flags_by_uid", _not_called)
+    statements: list[tuple[str, Any]] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "message_cache" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(database.engine, "before_cursor_execute", remember)
+    try:
+        events = sync(pool, database, "INBOX")
+    finally:
+        event.remove(database.engine, "before_cursor_execute", remember)
+    assert sorted((e.kind.value, e.uid) for e in events) == [
+        ("expunged", 12),
+        ("flags", 7),
+        ("flags", 30),
+        ("new", 41),
+    ]
+    assert statements
+    for statement, parameters in statements:
+        verb = statement.split()[0]
+        if verb == "SELECT":  # by UID, naming the folder and 3 UIDs at most
+            assert "message_cache.uid IN (" in statement, statement
+            assert len(parameters) <= 4, (statement, parameters)
+        elif verb in ("UPDATE", "DELETE"):  # by row, 2 rows at most
+            rows = parameters if isinstance(parameters, list) else [parameters]
+            assert "WHERE message_cache.id = " in statement and len(rows) <= 2, statement
+    assert cached_flags_of(database, "INBOX") == server_flags(other, "INBOX")
+    pool.close()
+
+
+def _not_called(*args: object) -> None:
+    raise AssertionError("the whole folder's flags were read")
+
+
+def cached_flags_of(database: Database, folder: str) -> dict[int, tuple[str, ...]]:
+    """cached_flags, whatever the test did to cache.flags_by_uid."""
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(cache, "flags_by_uid", ORIGINAL_FLAGS_BY_UID)
+    try:
+        return cached_flags(database, folder)
+    finally:
+        monkeypatch.undo()
+
+
+ORIGINAL_FLAGS_BY_UID = cache.flags_by_uid
+
+
+@pytest.mark.parametrize("qresync", [True, False], ids=["qresync", "condstore"])
+def test_flags_fetched_before_the_apps_own_change_are_not_written_back(
+    server: DovecotServer,
+    other: IMAPClient,
+    database: Database,
+    qresync: bool,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The race: the sync fetches another client's change, then the app
+    changes the same message and records it at its STORE's OK, then the
+    sync writes. The sync's flags are older (a lower MODSEQ): the cache
+    keeps the app's, and nothing is reported, now or at the echo."""
+    if not qresync:  # a server with CONDSTORE alone: VANISHED is not an answer
+        monkeypatch.setattr("teaminbox.imap.connection.enable_qresync", _condstore_alone)
+    pool, app_pool = pool_for(server.imap_settings), pool_for(server.imap_settings)
+    append(other, "INBOX", 3)
+    sync(pool, database, "INBOX")
+    other.select_folder("INBOX")
+    other.add_flags([2], ["\\Answered"])
+    original = sync_module.fetch_delta
+    fetched: list[FolderDelta] = []
+
+    def fetch_then_the_app_acts(*args: Any, **kwargs: Any) -> FolderDelta:
+        delta = original(*args, **kwargs)
+        fetched.append(delta)
+        ref = MessageRef("INBOX", 2)
+        with app_pool.borrow() as client:
+            stored = changes.set_flag(client, ref, FLAGGED, True)
+        with database.session() as session:
+            feed.record_own_flags(session, ref, stored, "claire")
+            session.commit()
+        return delta
+
+    monkeypatch.setattr(sync_module, "fetch_delta", fetch_then_the_app_acts)
+    assert sync(pool, database, "INBOX") == []
+    (delta,) = fetched
+    assert delta.flags[2].flags == ("\\Answered",)
+    monkeypatch.setattr(sync_module, "fetch_delta", original)
+    assert cached_flags(database, "INBOX")[2] == ("\\Answered", "\\Flagged")
+    assert sync(pool, database, "INBOX") == []  # the echo of the app's STORE
+    assert cached_flags(database, "INBOX") == server_flags(other, "INBOX")
+    pool.close()
+    app_pool.close()
+
+
+def _condstore_alone(client: IMAPClient) -> bool:
+    client.enable("CONDSTORE")
+    return False
+
+
+def test_another_clients_change_after_the_apps_own_is_applied(
+    server: DovecotServer, other: IMAPClient, database: Database
+) -> None:
+    pool, app_pool = pool_for(server.imap_settings), pool_for(server.imap_settings)
+    append(other, "INBOX", 2)
+    sync(pool, database, "INBOX")
+    ref = MessageRef("INBOX", 1)
+    with app_pool.borrow() as client:
+        stored = changes.set_flag(client, ref, FLAGGED, True)
+    with database.session() as session:
+        feed.record_own_flags(session, ref, stored, "claire")
+        session.commit()
+    other.select_folder("INBOX")
+    other.remove_flags([1], [FLAGGED])
+    other.add_flags([1], ["\\Seen"])
+    (changed,) = sync(pool, database, "INBOX")
+    assert (changed.kind, changed.uid, changed.actor) == (Kind.FLAGS, 1, None)
+    assert changed.flags == ("\\Seen",)
+    assert changed.detail["was"] == [FLAGGED]
+    assert cached_flags(database, "INBOX") == server_flags(other, "INBOX")
+    assert sync(pool, database, "INBOX") == []
+    pool.close()
+    app_pool.close()
 
 
 def test_correlate_moves_pairs_only_across_folders() -> None:

@@ -8,99 +8,33 @@ afterwards, so the seeded counts other tests rely on stay as they are.
 
 from __future__ import annotations
 
+import html
 import re
 import socket
 import threading
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from imapclient import IMAPClient
-from sqlalchemy import select
 
 from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
 from teaminbox.domain import Role
-from teaminbox.imap import mailstore
 from teaminbox.imap.append import ensure_folders
 from teaminbox.services.rights import set_grant
-from teaminbox.store.models import AuditRow
 from tests.conftest import build_app, csrf_token, log_in
+from tests.event_stream import EventStreamReader
 from tests.imap_helpers import add_message, locate
 from tests.pages import without_tokens
-
-ALL_LETTERS = "lrswitekxa"
-TRASH = "Trash"
-
-
-@dataclass
-class Sandbox:
-    """Folders of one test's own, and the messages it made (to clean up)."""
-
-    src: str
-    dst: str
-    other: str
-    made: list[str] = field(default_factory=list)
-
-    def folder(self, role: str) -> str:
-        return {"src": self.src, "dst": self.dst, "other": self.other, "trash": TRASH}[role]
-
-    def pattern(self, role: str) -> str:
-        return "*" if role == "root" else self.folder(role)
-
-
-@pytest.fixture
-def sandbox(imap: IMAPClient) -> Iterator[Sandbox]:
-    tag = uuid.uuid4().hex[:8]
-    box = Sandbox(src=f"Act-{tag}", dst=f"Act-{tag}-to", other=f"Act-{tag}-other")
-    ensure_folders(imap, [box.src, box.dst, box.other])
-    yield box
-    mailstore.leave_folder(imap)  # Dovecot ends a session whose folder is deleted
-    for _flags, _delimiter, name in sorted(imap.list_folders(), key=lambda f: -len(f[2])):
-        if name.startswith(f"Act-{tag}"):
-            imap.delete_folder(name)
-    for folder in (TRASH, "INBOX"):
-        imap.select_folder(folder)
-        for message_id in box.made:
-            uids = imap.search(["HEADER", "Message-ID", message_id])
-            if uids:
-                imap.add_flags(uids, ["\\Deleted"], silent=True)
-                imap.uid_expunge(uids)
-    mailstore.leave_folder(imap)
-
-
-def grant(app: Flask, pattern: str, rights: str, username: str = "alice") -> None:
-    with app.extensions["teaminbox.database"].session() as session:
-        set_grant(session, None, pattern, rights, username=username)
-        session.commit()
+from tests.web.sandbox import ALL_LETTERS, TRASH, Sandbox, audit_actions, grant, snapshot
 
 
 def post(client: FlaskClient, url: str, form: dict[str, str], **headers: str):  # type: ignore[no-untyped-def]
     token = csrf_token(client, "/folders/INBOX")
     return client.post(url, data={**form, "csrf_token": token}, headers=headers)
-
-
-def snapshot(imap: IMAPClient, box: Sandbox) -> dict[str, object]:
-    """What another mail client sees of the sandbox: each folder's UIDs and
-    flags, the sandbox's folder names, and the test's messages in Trash."""
-    state: dict[str, object] = {}
-    names = sorted(n for _f, _d, n in imap.list_folders() if n.startswith(box.src))
-    state["folders"] = names
-    for name in names:
-        imap.select_folder(name, readonly=True)
-        uids = imap.search(["ALL"])
-        flags = imap.get_flags(uids) if uids else {}
-        state[name] = {uid: sorted(f for f in flags[uid] if f != b"\\Recent") for uid in uids}
-    state[TRASH] = {m: locate(imap, m, [TRASH]) for m in box.made}
-    return state
-
-
-def audit_actions(app: Flask) -> list[str]:
-    with app.extensions["teaminbox.database"].session() as session:
-        return [row.action for row in session.scalars(select(AuditRow).order_by(AuditRow.id))]
 
 
 @dataclass(frozen=True)
@@ -366,24 +300,27 @@ def test_two_people_moving_the_same_message_at_once(
 
         answers = at_once([alice, claire], url, {"destination": sandbox.dst})
 
-        assert sorted(status for status, _ in answers) == [303, 404]
-        [loser] = [text for status, text in answers if status == 404]
-        assert f"Moved to {sandbox.dst} by " in loser, "who was first, and where it went"
-        assert "Alice Martin" in loser or "Claire Moreau" in loser
+        assert sorted(status for _client, status, _text in answers) == [303, 404]
+        [(loser, page)] = [(client, text) for client, status, text in answers if status == 404]
+        notice = gone_notice_as_shown(loser, page)
+        assert f"Moved to {sandbox.dst} by " in notice, "who was first, and where it went"
+        assert "Alice Martin" in notice or "Claire Moreau" in notice
         assert locate(imap, message_id, [sandbox.src, sandbox.dst, TRASH]) == {sandbox.dst: [set()]}
     assert audit_actions(app).count("message.move") == 3
 
 
-def at_once(clients: list[FlaskClient], url: str, form: dict[str, str]) -> list[tuple[int, str]]:
-    """POST the same form from each client, released together; their answers."""
+def at_once(
+    clients: list[FlaskClient], url: str, form: dict[str, str]
+) -> list[tuple[FlaskClient, int, str]]:
+    """POST the same form from each client, released together; who got which answer."""
     tokens = [csrf_token(client, "/folders/INBOX") for client in clients]
     barrier = threading.Barrier(len(clients))
-    answers: list[tuple[int, str]] = []
+    answers: list[tuple[FlaskClient, int, str]] = []
 
     def send(client: FlaskClient, token: str) -> None:
         barrier.wait()
         response = client.post(url, data={**form, "csrf_token": token})
-        answers.append((response.status_code, response.get_data(as_text=True)))
+        answers.append((client, response.status_code, response.get_data(as_text=True)))
 
     threads = [
         threading.Thread(target=send, args=pair) for pair in zip(clients, tokens, strict=True)
@@ -393,6 +330,25 @@ def at_once(clients: list[FlaskClient], url: str, form: dict[str, str]) -> list[
     for thread in threads:
         thread.join(30)
     return answers
+
+
+def gone_notice_as_shown(client: FlaskClient, page: str) -> str:
+    """The gone notice of an error page as its reader sees it: the page's
+    own when it already says who moved the message, else the one htmx
+    fetches when the page's event stream names the message (the winner of
+    a race may commit after the loser's page is made)."""
+    live = re.search(r'<div class="gone-live" hx-get="([^"]+)"\s+hx-trigger="sse:([^"]+)"', page)
+    assert live is not None, "the notice listens to the event stream"
+    if 'class="gone-notice"' in page:
+        return page
+    stream_url = re.search(r'sse-connect="([^"]+)"', page)
+    assert stream_url is not None
+    stream = EventStreamReader(client, html.unescape(stream_url[1]))
+    try:
+        stream.wait_for(lambda message: message.event == live[2])
+    finally:
+        stream.close()
+    return client.get(html.unescape(live[1])).get_data(as_text=True)
 
 
 def test_flag_with_htmx_swaps_the_status_bar_in_place(

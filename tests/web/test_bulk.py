@@ -24,18 +24,7 @@ from teaminbox.services import actions
 from tests.conftest import build_app, csrf_token, log_in
 from tests.event_stream import EventStreamReader
 from tests.imap_helpers import add_message, locate
-from tests.web import test_actions as single
-from tests.web.test_actions import (
-    ALL_LETTERS,
-    TRASH,
-    Sandbox,
-    audit_actions,
-    grant,
-    snapshot,
-)
-
-# The single actions' sandbox: folders of each test's own, removed after it.
-sandbox = single.sandbox
+from tests.web.sandbox import ALL_LETTERS, TRASH, Sandbox, audit_actions, grant, snapshot
 
 # A form as the test client sends it: a list is a field sent several times.
 Form = dict[str, str | list[str]]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from io import BytesIO
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from imapclient import IMAPClient
+from werkzeug.test import TestResponse
 
 from teaminbox.services.rights import set_grant
 from tests.conftest import csrf_token, log_in
@@ -83,6 +85,17 @@ def open_form(client: FlaskClient, folder: str, uid: int, mode: str = "reply") -
     return form_of(response.get_data(as_text=True))
 
 
+def send(client: FlaskClient, folder: str, uid: int, form: Mapping[str, object]) -> TestResponse:
+    """Post the reply form to send it."""
+    return client.post(url(folder, uid, action="send"), data=form)
+
+
+def grant_alice(app: Flask, pattern: str, letters: str) -> None:
+    with app.extensions["teaminbox.database"].session() as session:
+        set_grant(session, None, pattern, letters, username="alice")
+        session.commit()
+
+
 def plain(imap: IMAPClient, folder: str, uid: int) -> set[str]:
     return flags_of(imap, folder, uid) - {"\\Recent"}
 
@@ -146,19 +159,16 @@ def test_sending_delivers_keeps_a_copy_marks_answered_and_tells_everyone(
     message: tuple[str, str, int],
 ) -> None:
     message_id, folder, uid = message
-    stream = EventStreamReader(claire)
-    try:
+    with EventStreamReader(claire) as stream:
         stream.wait_for(lambda m: m.event == "hello")
         form = open_form(alice, folder, uid)
         form["body"] = "Il part aujourd'hui.\n" + form["body"]
-        response = alice.post(url(folder, uid, action="send"), data=form)
+        response = send(alice, folder, uid, form)
 
         assert response.status_code == 303
         assert response.headers["Location"].endswith(f"/folders/{folder}/messages/{uid}")
         fact = stream.wait_for_fact("flags", folder=folder, uid=uid)
         assert fact["flags"] == ["\\Answered"] and fact["actor"] == "alice"
-    finally:
-        stream.close()
     received = smtp.wait_for()
     assert received.message["In-Reply-To"] == message_id
     assert received.text.startswith("Il part aujourd'hui.\n")
@@ -179,7 +189,7 @@ def test_with_the_smtp_server_down_the_reply_stays_a_draft(
     form = open_form(alice, folder, uid)
     form["body"] = "Do not lose me"
 
-    response = alice.post(url(folder, uid, action="send"), data=form)
+    response = send(alice, folder, uid, form)
 
     assert response.status_code == 503
     page = response.get_data(as_text=True)
@@ -201,7 +211,7 @@ def test_an_answer_from_thunderbird_meanwhile_holds_the_send_until_confirmed(
     imap.select_folder(folder)
     imap.add_flags([uid], ["\\Answered"])
 
-    held = alice.post(url(folder, uid, action="send"), data=form)
+    held = send(alice, folder, uid, form)
 
     assert held.status_code == 409
     page = held.get_data(as_text=True)
@@ -211,7 +221,7 @@ def test_an_answer_from_thunderbird_meanwhile_holds_the_send_until_confirmed(
     again = form_of(page)
     assert again["answered_at_open"] == "0" and again["opened_at"] == form["opened_at"]
 
-    sent = alice.post(url(folder, uid, action="send"), data={**again, "confirm": "1"})
+    sent = send(alice, folder, uid, {**again, "confirm": "1"})
     assert sent.status_code == 303
     smtp.wait_for()
 
@@ -236,7 +246,7 @@ def test_bad_recipients_are_refused_clearly_and_the_text_is_kept(
     _, folder, uid = message
     form = {**open_form(alice, folder, uid), field: value, "body": "Kept text"}
 
-    response = alice.post(url(folder, uid, action="send"), data=form)
+    response = send(alice, folder, uid, form)
 
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -253,7 +263,7 @@ def test_a_subject_with_a_line_break_cannot_inject_a_header(
     _, folder, uid = message
     form = {**open_form(alice, folder, uid), "subject": "Re: colis\r\nBcc: victim@example.com"}
 
-    assert alice.post(url(folder, uid, action="send"), data=form).status_code == 303
+    assert send(alice, folder, uid, form).status_code == 303
 
     received = smtp.wait_for()
     assert received.recipients == ("jean.dupont@example.com",)
@@ -272,13 +282,13 @@ def test_uploads_are_sent_and_too_large_ones_refused_with_the_limit(
     form = open_form(alice, folder, uid)
 
     big = {**form, "attachments": (BytesIO(b"x" * 2001), "big.bin")}
-    refused = alice.post(url(folder, uid, action="send"), data=big)
+    refused = send(alice, folder, uid, big)
     assert refused.status_code == 413
     assert "The attachments are too large: 2 kB in all at most." in refused.get_data(as_text=True)
     smtp.assert_nothing_arrived()
 
     small = {**form, "attachments": (BytesIO(b"%PDF-1.4"), "../../devis.pdf")}
-    assert alice.post(url(folder, uid, action="send"), data=small).status_code == 303
+    assert send(alice, folder, uid, small).status_code == 303
     [attached] = list(smtp.wait_for().message.iter_attachments())
     assert attached.get_filename() == "devis.pdf"
     assert attached.get_content() == b"%PDF-1.4"
@@ -292,7 +302,7 @@ def test_a_forged_post_without_csrf_sends_nothing(
     _, folder, uid = message
     form = open_form(alice, folder, uid)
     del form["csrf_token"]
-    assert alice.post(url(folder, uid, action="send"), data=form).status_code == 400
+    assert send(alice, folder, uid, form).status_code == 400
     smtp.assert_nothing_arrived()
 
 
@@ -304,12 +314,10 @@ def test_a_hidden_folder_cannot_be_answered_from(
 ) -> None:
     _, folder, uid = message
     form = open_form(alice, folder, uid)
-    with reply_app.extensions["teaminbox.database"].session() as session:
-        set_grant(session, None, folder, "", username="alice")
-        session.commit()
+    grant_alice(reply_app, folder, "")
 
     assert alice.get(url(folder, uid)).status_code == 404
-    assert alice.post(url(folder, uid, action="send"), data=form).status_code == 404
+    assert send(alice, folder, uid, form).status_code == 404
     assert alice.post(url(folder, uid, action="draft"), data=form).status_code == 404
     smtp.assert_nothing_arrived()
 
@@ -321,14 +329,12 @@ def test_without_insert_on_sent_the_page_says_why_and_send_is_forbidden(
     message: tuple[str, str, int],
 ) -> None:
     _, folder, uid = message
-    with reply_app.extensions["teaminbox.database"].session() as session:
-        set_grant(session, None, "Sent", "lr", username="alice")
-        session.commit()
+    grant_alice(reply_app, "Sent", "lr")
     page = alice.get(url(folder, uid)).get_data(as_text=True)
     assert "You may not add messages to the Sent folder" in page
     assert ">Send</button>" not in page
 
-    response = alice.post(url(folder, uid, action="send"), data=form_of(page))
+    response = send(alice, folder, uid, form_of(page))
     assert response.status_code == 403
     smtp.assert_nothing_arrived()
 

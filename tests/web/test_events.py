@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -71,6 +71,37 @@ def flag(client: FlaskClient, folder: str, uid: int) -> None:
     assert post(client, f"/folders/{folder}/messages/{uid}/flagged", {"flagged": "1"}) == 303
 
 
+def move(client: FlaskClient, folder: str, uid: int, destination: str) -> None:
+    url = f"/folders/{folder}/messages/{uid}/move"
+    assert post(client, url, {"destination": destination}) == 303
+
+
+def flags_heard_around(
+    change: Callable[[], None],
+    claire: FlaskClient,
+    stream: EventStreamReader,
+    imap: IMAPClient,
+    folders: tuple[str, ...],
+) -> tuple[list[int], tuple[int, int, int]]:
+    """Claire flags a message of the second folder and Alice's stream hears
+    it (her rights are read and kept); `change` happens; Claire flags a
+    second message there, then a marker in the first folder. The UIDs of
+    the flags the stream carried until the marker, and (first, second,
+    marker)."""
+    shared, other, _ = folders
+    _, first = add_message(imap, other)
+    _, second = add_message(imap, other)
+    _, marker = add_message(imap, shared)
+    flag(claire, other, first)
+    stream.wait_for_fact("flags", folder=other, uid=first)
+    change()
+    flag(claire, other, second)
+    flag(claire, shared, marker)
+    stream.wait_for_fact("flags", folder=shared, uid=marker)
+    flagged = [m.fact["uid"] for m in stream.received if m.event == "flags"]
+    return flagged, (first, second, marker)
+
+
 def test_the_stream_is_an_unbuffered_event_stream(alice: FlaskClient) -> None:
     reader = EventStreamReader(alice)
     try:
@@ -121,27 +152,17 @@ def test_nothing_of_a_hidden_folder_reaches_alice(
 
 
 def test_a_folder_hidden_mid_stream_goes_silent_at_once(
-    app: Flask,
-    claire: FlaskClient,
-    stream: EventStreamReader,
-    imap: IMAPClient,
-    folders: tuple[str, ...],
+    claire: FlaskClient, stream: EventStreamReader, imap: IMAPClient, folders: tuple[str, ...]
 ) -> None:
-    shared, other, _ = folders
-    _, first = add_message(imap, other)
-    _, second = add_message(imap, other)
-    _, marker = add_message(imap, shared)
-    flag(claire, other, first)
-    stream.wait_for_fact("flags", folder=other, uid=first)
-    # Claire takes Alice's `l` away through the rights matrix.
-    status = post(
-        claire, "/admin/rights/cell", {"folder": other, "subject": "user:alice", "rights": ""}
+    def take_alices_l_away() -> None:
+        """Claire does it through the rights matrix."""
+        cell = {"folder": folders[1], "subject": "user:alice", "rights": ""}
+        assert post(claire, "/admin/rights/cell", cell) == 302  # back to the matrix
+
+    flagged, (_first, second, _marker) = flags_heard_around(
+        take_alices_l_away, claire, stream, imap, folders
     )
-    assert status == 302  # back to the matrix
-    flag(claire, other, second)
-    flag(claire, shared, marker)
-    stream.wait_for_fact("flags", folder=shared, uid=marker)
-    assert not [m for m in stream.received if m.event == "flags" and m.fact["uid"] == second]
+    assert second not in flagged
 
 
 def test_disabling_alice_ends_her_stream(claire: FlaskClient, stream: EventStreamReader) -> None:
@@ -160,18 +181,14 @@ def test_a_grant_from_the_command_line_applies_to_the_next_event(
 ) -> None:
     """`flask grant` runs outside the web process and publishes nothing:
     the stream still judges every later event by it."""
-    shared, other, _ = folders
-    _, first = add_message(imap, other)
-    _, second = add_message(imap, other)
-    _, marker = add_message(imap, shared)
-    flag(claire, other, first)
-    stream.wait_for_fact("flags", folder=other, uid=first)  # rights read and kept
-    result = app.test_cli_runner().invoke(args=["grant", "alice", other, ""])
-    assert result.exit_code == 0, result.output
-    flag(claire, other, second)
-    flag(claire, shared, marker)
-    stream.wait_for_fact("flags", folder=shared, uid=marker)
-    flagged = [m.fact["uid"] for m in stream.received if m.event == "flags"]
+
+    def grant_nothing_at_the_command_line() -> None:
+        result = app.test_cli_runner().invoke(args=["grant", "alice", folders[1], ""])
+        assert result.exit_code == 0, result.output
+
+    flagged, (first, _second, marker) = flags_heard_around(
+        grant_nothing_at_the_command_line, claire, stream, imap, folders
+    )
     assert flagged == [first, marker]
 
 
@@ -274,10 +291,9 @@ def test_moves_as_each_person_may_see_them(
     _, into_shared = add_message(imap, shared)
     _, into_hidden = add_message(imap, shared)
     _, out_of_hidden = add_message(imap, hidden)
-    move = "/folders/{}/messages/{}/move"
-    assert post(claire, move.format(shared, into_shared), {"destination": other}) == 303
-    assert post(claire, move.format(shared, into_hidden), {"destination": hidden}) == 303
-    assert post(claire, move.format(hidden, out_of_hidden), {"destination": other}) == 303
+    move(claire, shared, into_shared, other)
+    move(claire, shared, into_hidden, hidden)
+    move(claire, hidden, out_of_hidden, other)
 
     seen = stream.wait_for_fact("moved", folder=shared, uid=into_shared)
     assert seen["detail"]["to_folder"] == other and seen["actor"] == "claire"
@@ -300,9 +316,8 @@ def test_a_moved_row_says_where_and_by_whom(
     hide_from_alice(app, hidden)
     _, to_other = add_message(imap, shared)
     _, to_hidden = add_message(imap, shared)
-    move = "/folders/{}/messages/{}/move"
-    assert post(claire, move.format(shared, to_other), {"destination": other}) == 303
-    assert post(claire, move.format(shared, to_hidden), {"destination": hidden}) == 303
+    move(claire, shared, to_other, other)
+    move(claire, shared, to_hidden, hidden)
 
     row = alice.get(f"/folders/{shared}/messages/{to_other}/row").get_data(as_text=True)
     assert 'data-gone="moved"' in row

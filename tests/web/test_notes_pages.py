@@ -51,6 +51,13 @@ def folders(imap: IMAPClient) -> Iterator[tuple[str, str, str]]:
         imap.delete_folder(name)
 
 
+@pytest.fixture
+def message(imap: IMAPClient, folders: tuple[str, str, str]) -> tuple[str, int]:
+    """A fresh message of the shared folder: (folder, UID)."""
+    _, uid = add_message(imap, folders[0])
+    return folders[0], uid
+
+
 def database(app: Flask) -> Database:
     value: Database = app.extensions["teaminbox.database"]
     return value
@@ -80,12 +87,10 @@ def note_count(app: Flask) -> int:
 
 
 def test_a_note_is_stored_shown_and_live_to_a_colleague(
-    app: Flask, alice: FlaskClient, claire: FlaskClient, imap: IMAPClient, folders: tuple[str, ...]
+    app: Flask, alice: FlaskClient, claire: FlaskClient, message: tuple[str, int]
 ) -> None:
-    shared = folders[0]
-    _, uid = add_message(imap, shared)
-    stream = EventStreamReader(claire)
-    try:
+    shared, uid = message
+    with EventStreamReader(claire) as stream:
         status, _ = write(alice, shared, uid, "Called her back: she pays on Monday.")
         assert status == 303
         fact = stream.wait_for_fact("note", folder=shared, uid=uid)
@@ -93,8 +98,6 @@ def test_a_note_is_stored_shown_and_live_to_a_colleague(
         names = [m.event for m in stream.received]
         assert notes_key(shared, uid) in names
         assert message_key(shared, uid) not in names, "a note leaves the row alone"
-    finally:
-        stream.close()
 
     page = claire.get(f"/folders/{shared}/messages/{uid}").get_data(as_text=True)
     assert "Called her back: she pays on Monday." in page
@@ -112,15 +115,12 @@ def test_notes_never_reach_who_may_not_read_the_folder(
     grant(app, look, "l")
     grant(app, hidden, "")
     uids = {folder: add_message(imap, folder)[1] for folder in folders}
-    stream = EventStreamReader(alice)
-    try:
+    with EventStreamReader(alice) as stream:
         for folder in (look, hidden, shared):  # the shared one last: a marker
             assert write(claire, folder, uids[folder], f"secret of {folder}")[0] == 303
         stream.wait_for_fact("note", folder=shared, uid=uids[shared])
         assert not [m for m in stream.received if look in m.data or hidden in m.data]
         assert notes_key(look, uids[look]) not in [m.event for m in stream.received]
-    finally:
-        stream.close()
 
     assert alice.get(f"/folders/{look}/messages/{uids[look]}/notes").status_code == 403
     assert alice.get(f"/folders/{look}/messages/{uids[look]}/history").status_code == 403
@@ -132,17 +132,13 @@ def test_notes_never_reach_who_may_not_read_the_folder(
 
 
 def test_a_mention_reaches_the_person_named_until_they_open_the_message(
-    app: Flask, alice: FlaskClient, claire: FlaskClient, imap: IMAPClient, folders: tuple[str, ...]
+    app: Flask, alice: FlaskClient, claire: FlaskClient, message: tuple[str, int]
 ) -> None:
-    shared = folders[0]
-    _, uid = add_message(imap, shared)
+    shared, uid = message
     assert mention_count(alice) == 0
-    stream = EventStreamReader(alice)
-    try:
+    with EventStreamReader(alice) as stream:
         assert write(claire, shared, uid, "@alice can you call her back?")[0] == 303
         stream.wait_for(lambda m: m.event == mention_key("alice"))
-    finally:
-        stream.close()
 
     assert mention_count(alice) == 1
     mentions = alice.get("/mentions").get_data(as_text=True)
@@ -168,10 +164,9 @@ def mention_count(client: FlaskClient) -> int:
 
 
 def test_hostile_note_text_is_shown_as_text(
-    alice: FlaskClient, claire: FlaskClient, imap: IMAPClient, folders: tuple[str, ...]
+    alice: FlaskClient, claire: FlaskClient, message: tuple[str, int]
 ) -> None:
-    shared = folders[0]
-    _, uid = add_message(imap, shared)
+    shared, uid = message
     hostile = '<script>alert("x")</script><img src=x onerror=alert(1)> @claire "quoted"'
     assert write(alice, shared, uid, hostile)[0] == 303
     for page in (
@@ -184,10 +179,9 @@ def test_hostile_note_text_is_shown_as_text(
 
 
 def test_a_refused_note_comes_back_to_its_author(
-    app: Flask, alice: FlaskClient, imap: IMAPClient, folders: tuple[str, ...]
+    app: Flask, alice: FlaskClient, message: tuple[str, int]
 ) -> None:
-    shared = folders[0]
-    _, uid = add_message(imap, shared)
+    shared, uid = message
     long_note = "Too much to say. " * (MAX_NOTE_CHARS // 10)
     status, part = write(alice, shared, uid, long_note, HTMX)
     assert status == 422
@@ -201,30 +195,27 @@ def test_a_refused_note_comes_back_to_its_author(
 
 
 def test_a_refusal_is_said_in_the_persons_language(
-    alice: FlaskClient, imap: IMAPClient, folders: tuple[str, ...]
+    alice: FlaskClient, message: tuple[str, int]
 ) -> None:
-    shared = folders[0]
-    _, uid = add_message(imap, shared)
+    shared, uid = message
     headers = {**HTMX, "Accept-Language": "fr"}
     status, part = write(alice, shared, uid, "", headers)
     assert status == 422 and "La note est vide" in part
 
 
 def test_a_note_without_its_csrf_token_is_refused(
-    app: Flask, alice: FlaskClient, imap: IMAPClient, folders: tuple[str, ...]
+    app: Flask, alice: FlaskClient, message: tuple[str, int]
 ) -> None:
-    shared = folders[0]
-    _, uid = add_message(imap, shared)
+    shared, uid = message
     response = alice.post(f"/folders/{shared}/messages/{uid}/notes", data={"body": "forged"})
     assert response.status_code == 400
     assert note_count(app) == 0
 
 
 def test_the_history_panel_says_who_did_what(
-    alice: FlaskClient, claire: FlaskClient, imap: IMAPClient, folders: tuple[str, ...]
+    alice: FlaskClient, claire: FlaskClient, message: tuple[str, int]
 ) -> None:
-    shared = folders[0]
-    _, uid = add_message(imap, shared)
+    shared, uid = message
     token = csrf_token(claire, "/folders/INBOX")
     url = f"/folders/{shared}/messages/{uid}/flagged"
     assert claire.post(url, data={"csrf_token": token, "flagged": "1"}).status_code == 303

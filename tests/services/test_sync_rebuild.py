@@ -1,0 +1,73 @@
+"""A first sync streams the folder into the cache: every message once, each
+batch written while the server still sends the rest, against the real Dovecot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+from sqlalchemy import func, select
+
+from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
+from teaminbox.domain import MessageHeader
+from teaminbox.imap import sync as imap_sync
+from teaminbox.imap.append import append_messages, ensure_folders
+from teaminbox.imap.connection import open_connection
+from teaminbox.imap.pool import ConnectionPool
+from teaminbox.services.sync import sync_folder
+from teaminbox.store import cache
+from teaminbox.store.db import Database
+from teaminbox.store.models import CachedMessage
+
+COUNT = 230
+BATCH = 50
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[DovecotServer]:
+    server = start_dovecot(tmp_path / "dovecot")
+    client = IMAPClient(server.host, port=server.imap_port, ssl=False, timeout=10)
+    client.login(server.user, server.password)
+    ensure_folders(client, ["Archive"])
+    when = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    mail = [
+        (
+            f"From: a@example.com\r\nSubject: s{i}\r\nMessage-ID: <{i}@t>\r\n\r\nx\r\n".encode(),
+            [],
+            when,
+        )
+        for i in range(COUNT)
+    ]
+    append_messages(client, "Archive", mail)
+    client.logout()
+    yield server
+    stop_dovecot(server, purge=True)
+
+
+def test_a_first_sync_writes_each_batch_as_it_is_read(
+    server: DovecotServer, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cache, "FILL_BATCH", BATCH)
+    pool = ConnectionPool(lambda: open_connection(server.imap_settings), size=1)
+    stream = imap_sync.stream_folder_headers
+    rows_seen: list[int] = []  # rows in the cache as each header is read
+    with database.session() as session:
+
+        def watched(client: IMAPClient) -> Iterator[MessageHeader]:
+            for header in stream(client):
+                rows_seen.append(session.scalar(select(func.count(CachedMessage.id))) or 0)
+                yield header
+
+        monkeypatch.setattr(imap_sync, "stream_folder_headers", watched)
+        assert sync_folder(pool, session, "Archive") == []  # a first sync is no news
+        session.commit()
+        uids = session.scalars(select(CachedMessage.uid)).all()
+    pool.close()
+    assert sorted(uids) == list(range(1, COUNT + 1))  # every message, once
+    # Batch after batch went in while the rest was still being read: the
+    # folder was never held whole.
+    assert len(rows_seen) == COUNT
+    assert sorted(set(rows_seen)) == list(range(0, COUNT, BATCH))
