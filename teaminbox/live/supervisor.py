@@ -25,7 +25,7 @@ from teaminbox.imap.pool import ConnectionPool
 from teaminbox.live.leader import Lease
 from teaminbox.live.watcher import Watcher
 from teaminbox.services import feed, history, pop_detector, reading
-from teaminbox.services.sync import sync_folders
+from teaminbox.services.sync import forget_unlisted, sync_folders
 from teaminbox.store import watch
 from teaminbox.store.db import Database
 
@@ -181,9 +181,12 @@ class Supervisor:
                 self._bus.publish(_status(connected=True))
 
     def _sync(self, folders: set[str] | None) -> None:
+        listed = None
         if folders is None:
-            folders = {f.name for f in reading.folder_list(self._pool) if f.selectable}
+            listed = folders = {f.name for f in reading.folder_list(self._pool) if f.selectable}
         with self._database.session() as session:
+            if listed is not None:
+                forget_unlisted(session, listed)
             events = sync_folders(self._pool, session, sorted(folders))
             history.record_outside(self._pool, session, events)
             pop_detector.watch_expunges(session, events)

@@ -46,7 +46,7 @@ from teaminbox.imap.pool import ConnectionPool
 from teaminbox.rights import Right
 from teaminbox.services import audit, feed, reading
 from teaminbox.services.rights import Forbidden, RightsView
-from teaminbox.store import deletions
+from teaminbox.store import cache, deletions
 from teaminbox.store.models import User
 
 # Rights for top-level folders are asked of the mailbox's root, the empty
@@ -353,6 +353,7 @@ def delete_folder(
         raise ActionRefused(Refusal.FOLDER_NOT_EMPTY, folder)
     # Dovecot drops the other sessions that had it selected; weed them out now.
     pool.check_idle()
+    cache.forget_folders(session, [target.name])  # pages no longer read it there
     audit.record(session, actor, "folder.delete", target.name, folder=target.name)
     return FolderChanged(target.name)
 

@@ -181,7 +181,7 @@ def view(
         rights.require(folder, Right.READ)
         folders = [folder]
     else:
-        folders = [f for f in store.cached_folders(session) if _reads(rights, f)]
+        folders = [f for f in cache.cached_folders(session) if _reads(rights, f)]
     assignee_id: int | None = None
     if who is Who.MINE:
         assignee_id = viewer.id

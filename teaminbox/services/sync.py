@@ -36,8 +36,14 @@ def sync_folders(pool: ConnectionPool, session: Session, folders: Iterable[str])
         try:
             events.extend(sync_folder(pool, session, folder))
         except FolderNotFound:
-            continue  # deleted since it was listed: its next listing drops it
+            cache.forget_folders(session, [folder])  # deleted since it was listed
     return correlate_moves(events)
+
+
+def forget_unlisted(session: Session, listed: Iterable[str]) -> None:
+    """Drop the cached folders the server no longer lists (deleted or renamed
+    by any client), given every folder it lists now."""
+    cache.forget_folders(session, set(cache.cached_folders(session)) - set(listed))
 
 
 def sync_folder(pool: ConnectionPool, session: Session, folder: str) -> list[Event]:

@@ -76,11 +76,6 @@ def cached_message_id(session: Session, folder: str, uid: int) -> str | None:
     return found
 
 
-def cached_folders(session: Session) -> list[str]:
-    """The folders the header cache holds."""
-    return list(session.scalars(select(FolderState.name).order_by(FolderState.name)))
-
-
 @dataclass(frozen=True)
 class Listed:
     """One cached message of a view, with its assignment if any."""

@@ -50,6 +50,22 @@ def folder_state(session: Session, name: str) -> FolderState | None:
     return session.scalar(select(FolderState).where(FolderState.name == name))
 
 
+def cached_folders(session: Session) -> list[str]:
+    """The folders the header cache holds."""
+    return list(session.scalars(select(FolderState.name).order_by(FolderState.name)))
+
+
+def forget_folders(session: Session, names: Iterable[str]) -> None:
+    """Drop what the cache holds of these folders (deleted or renamed on the
+    server): a page must not be read from the rows of a folder that is gone."""
+    wanted = list(names)
+    if not wanted:
+        return
+    ids = select(FolderState.id).where(FolderState.name.in_(wanted))
+    session.execute(delete(CachedMessage).where(CachedMessage.folder_id.in_(ids)))
+    session.execute(delete(FolderState).where(FolderState.name.in_(wanted)))
+
+
 def message_id_at(session: Session, folder: str, uid: int) -> str | None:
     """The cached Message-ID of `uid` in `folder`; None if not cached."""
     found: str | None = session.scalar(

@@ -29,7 +29,7 @@ from teaminbox.imap.append import ensure_folders
 from teaminbox.imap.connection import open_connection
 from teaminbox.imap.errors import ImapUnavailable
 from teaminbox.services.rights import set_grant
-from teaminbox.store import watch
+from teaminbox.store import cache, watch
 from teaminbox.store.db import Database
 from teaminbox.web.access import MAILBOX_KEY
 from teaminbox.web.live import SUPERVISOR, message_key
@@ -314,6 +314,26 @@ def test_pages_come_from_the_cache_while_it_follows_the_mailbox(
         session.commit()
     assert f'data-uid="{arrived}"' in alice.get("/folders/INBOX").get_data(as_text=True)
     assert asked == ["INBOX"], "a cache nobody keeps live is not trusted"
+
+
+def test_a_folder_deleted_by_another_client_is_no_longer_read_from_the_cache(
+    app: Flask, alice: FlaskClient, stream: EventStreamReader, other: IMAPClient
+) -> None:
+    wait_until_heard(stream, other)
+    ensure_folders(other, ["Ephemeral"])
+    _, uid = add_message(other, "Ephemeral")
+    assert until(lambda: cached_folder(app, "Ephemeral") and cache_is_live(app), READY_WITHIN)
+    listed = f'data-uid="{uid}"'
+    assert until(lambda: listed in alice.get("/folders/Ephemeral").get_data(as_text=True), 5)
+
+    other.delete_folder("Ephemeral")
+    assert until(lambda: not cached_folder(app, "Ephemeral"), READY_WITHIN)
+    assert alice.get("/folders/Ephemeral").status_code == 404
+
+
+def cached_folder(app: Flask, folder: str) -> bool:
+    with database(app).session() as session:
+        return folder in cache.cached_folders(session)
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -23,7 +23,7 @@ from teaminbox.imap.pool import ConnectionPool
 from teaminbox.imap.sync import FolderDelta
 from teaminbox.services import feed
 from teaminbox.services import sync as sync_module
-from teaminbox.services.sync import correlate_moves, sync_folders
+from teaminbox.services.sync import correlate_moves, forget_unlisted, sync_folders
 from teaminbox.store import cache
 from teaminbox.store.db import Database
 from tests.imap_helpers import cached_flags, server_flags
@@ -125,6 +125,26 @@ def test_a_move_by_another_client_is_one_moved_event(
     assert moved.detail["message_id"] == message_id
     assert cached_flags(database, "Factures") == server_flags(other, "Factures")
     assert cached_flags(database, "INBOX") == {}
+    pool.close()
+
+
+def test_a_deleted_folder_is_dropped_from_the_cache(
+    server: DovecotServer, other: IMAPClient, database: Database
+) -> None:
+    pool = pool_for(server.imap_settings)
+    ensure_folders(other, ["Devis", "Archives"])
+    append(other, "Devis", 2)
+    append(other, "Archives", 1)
+    sync(pool, database, "Devis", "Archives", "Factures")
+    other.delete_folder("Devis")
+    other.delete_folder("Archives")
+    sync(pool, database, "Devis")  # asked by name: the server says it is gone
+    with database.session() as session:
+        assert "Devis" not in cache.cached_folders(session)
+        forget_unlisted(session, ["INBOX", "Factures"])  # a listing without it
+        session.commit()
+        assert cache.cached_folders(session) == ["Factures"]
+        assert cache.page_of(session, "Archives", 1, 50) is None
     pool.close()
 
 
