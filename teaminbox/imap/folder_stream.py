@@ -17,8 +17,10 @@ import imaplib
 import io
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from imapclient import IMAPClient
+from imapclient.exceptions import ProtocolError
 
 from teaminbox.domain import MessageHeader, Person
 from teaminbox.imap.fetch_parser import (
@@ -61,8 +63,19 @@ def stream_folder_headers(client: IMAPClient) -> Iterator[MessageHeader]:
     flag change pushed meanwhile) is left to the next catch-up.
     """
     imap = client._imap
-    normalise = client.normalise_times
     tag = imap._command("UID", "FETCH", "1:*", ITEMS)
+    try:
+        yield from _answer(imap, tag, client.normalise_times)
+    except ProtocolError as exc:
+        # A response we cannot read, with the rest of the answer still on
+        # the socket: the connection must not serve again. (ProtocolError is
+        # an IMAP4.error, which the pool takes for a NO and keeps.)
+        raise imap.abort(f"unreadable FETCH answer: {exc}") from exc
+
+
+def _answer(imap: Any, tag: bytes, normalise: bool) -> Iterator[MessageHeader]:
+    """The untagged answer up to the tagged line of `tag`. (`imap` is
+    imapclient's imaplib object, whose internals typeshed types for str.)"""
     blocks = _Blocks(imap.file)
     fast = HEADERS_RESPONSE.fullmatch
     while True:

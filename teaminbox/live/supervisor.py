@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,11 +21,11 @@ from teaminbox.events import Event, Kind
 from teaminbox.imap.connection import ImapSettings
 from teaminbox.imap.errors import ImapError
 from teaminbox.imap.pool import ConnectionPool
+from teaminbox.live.cache_trust import CacheTrust
 from teaminbox.live.leader import Lease
 from teaminbox.live.watcher import Watcher
 from teaminbox.services import feed, history, pop_detector, reading
 from teaminbox.services.sync import forget_unlisted, sync_folders
-from teaminbox.store import watch
 from teaminbox.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -70,11 +69,7 @@ class Supervisor:
         self._folders: set[str] = set()
         self._everything = False
         self._announce = False
-        # Whether the cache is known to follow the mailbox (store/watch.py),
-        # and when that was last said.
-        self._connected = False
-        self._caught_up = False
-        self._beaten_at = 0.0
+        self._trust = CacheTrust(database, settings.mailbox_key)
         self._watcher: Watcher | None = None
         self._threads: list[threading.Thread] = []
 
@@ -100,7 +95,7 @@ class Supervisor:
         for thread in self._threads:
             thread.join(timeout)
         if self._watcher is not None:
-            self._mark_lost()
+            self._trust.lose()
         self._stop_watching()
         self._lease.release()
 
@@ -116,7 +111,7 @@ class Supervisor:
 
     def _start_watching(self) -> None:
         log.info("this process watches the mailbox")
-        self._mark_lost()  # whatever a watcher before this one said
+        self._trust.lose()  # whatever a watcher before this one said
         self._watcher = Watcher(
             self._settings,
             on_change=self._on_change,
@@ -128,9 +123,7 @@ class Supervisor:
         self._watcher.start()
 
     def _stop_watching(self) -> None:
-        # Not marked lost: on a lost lease the next watcher may already have
-        # caught up; this one's beat simply stops.
-        self._connected = self._caught_up = False
+        self._trust.forget()
         watcher, self._watcher = self._watcher, None
         if watcher is not None:
             watcher.stop()
@@ -144,41 +137,48 @@ class Supervisor:
             self._pending.notify()
 
     def _on_status(self, connected: bool) -> None:
-        self._connected = connected
         if connected:
             with self._pending:
                 self._announce = True  # once the catch-up sync is done
+                # A sync of everything begun now, connected, may earn the
+                # cache its trust (the watcher's own may have begun before).
+                self._everything = True
                 self._pending.notify()
         else:
-            self._mark_lost()
+            self._trust.lose()
             self._bus.publish(_status(connected=False))
 
     def _sync_loop(self) -> None:
         while not self._stopped.is_set():
-            self._beat_if_due()
+            self._trust.beat_if_due()
             with self._pending:
                 if not (self._folders or self._everything or self._announce):
                     self._pending.wait(1.0)
                     continue
                 folders, everything, announce = self._folders, self._everything, self._announce
                 self._folders, self._everything, self._announce = set(), False, False
+            epoch, heard = self._trust.epoch, self._hears_everything()
             try:
                 self._sync(None if everything else folders)
-            except (ImapError, OSError) as exc:
-                log.warning("sync failed (%s); trying again", exc)
-                self._mark_lost()
-                self._on_change(None if everything else frozenset(folders))
+            except Exception as exc:
+                if isinstance(exc, (ImapError, OSError)):
+                    log.warning("sync failed (%s); trying again", exc)
+                else:
+                    log.exception("sync failed; trying again")
+                # Whatever it left undone: every folder again, trusted after.
+                self._trust.lose()
+                self._on_change(None)
                 self._announce = self._announce or announce
                 self._stopped.wait(RETRY_SECONDS)
                 continue
-            except Exception:
-                log.exception("sync failed")
-                self._mark_lost()
-            else:
-                if not self._caught_up:
-                    self._mark_caught_up()
+            if everything and heard and self._hears_everything():
+                self._trust.caught_up(epoch)
             if announce:
                 self._bus.publish(_status(connected=True))
+
+    def _hears_everything(self) -> bool:
+        watcher = self._watcher
+        return watcher is not None and watcher.hears_everything
 
     def _sync(self, folders: set[str] | None) -> None:
         listed = None
@@ -193,28 +193,6 @@ class Supervisor:
             events = feed.record(session, events, keep=self._timings.keep_events)
             session.commit()
         feed.publish(self._bus, events)
-
-    def _mark_caught_up(self) -> None:
-        if not self._connected or self._announce:
-            return  # the catch-up that follows a connection is still to come
-        with self._database.session() as session:
-            watch.mark_caught_up(session, self._settings.mailbox_key)
-            session.commit()
-        self._caught_up, self._beaten_at = True, time.monotonic()
-
-    def _mark_lost(self) -> None:
-        self._caught_up = False
-        with self._database.session() as session:
-            watch.mark_lost(session, self._settings.mailbox_key)
-            session.commit()
-
-    def _beat_if_due(self) -> None:
-        if not self._caught_up or time.monotonic() - self._beaten_at < watch.BEAT_SECONDS:
-            return
-        with self._database.session() as session:
-            watch.beat(session, self._settings.mailbox_key)
-            session.commit()
-        self._beaten_at = time.monotonic()
 
 
 def _status(*, connected: bool) -> Event:

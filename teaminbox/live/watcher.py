@@ -70,12 +70,20 @@ class Watcher:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="mailbox-watcher", daemon=True)
         self._connected = False
+        self._hears_everything = False
         self._in_outage = False
 
     @property
     def connected(self) -> bool:
         """True while the watcher listens on a live connection."""
         return self._connected
+
+    @property
+    def hears_everything(self) -> bool:
+        """True while connected with NOTIFY: then every change in every folder
+        is heard. Without it only INBOX is IDLEd and the other folders'
+        STATUS counts are polled, which miss a flag change that moves none."""
+        return self._connected and self._hears_everything
 
     def start(self) -> None:
         self._thread.start()
@@ -115,6 +123,7 @@ class Watcher:
     def _listen(self, client: IMAPClient) -> None:
         listener = MailboxListener(client, self._idle_seconds, self._poll_seconds)
         listener.start()
+        self._hears_everything = listener.uses_notify
         self._backoff.reset()
         self._call(self._on_change, None)
         self._connected = True

@@ -128,9 +128,10 @@ class CachedHeader:
 
 
 def header_at(session: Session, folder: str, uid: int) -> CachedHeader | None:
-    """The cached header of `uid` in `folder`; None if the folder is not cached."""
+    """The cached header of `uid` in `folder`; None if the cache cannot say:
+    the folder is not cached, or the UID is newer than its last sync."""
     state = folder_state(session, folder)
-    if state is None:
+    if state is None or uid >= state.uidnext:
         return None
     row = session.scalar(
         select(CachedMessage).where(CachedMessage.folder_id == state.id, CachedMessage.uid == uid)
@@ -160,6 +161,12 @@ def _person(entry: str) -> Person:
     if bracket and email.endswith(">"):
         return Person(name, email[:-1])
     return Person("", entry)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A date as an instant: imapclient gives naive local times, which
+    PostgreSQL would read in its own session's zone."""
+    return moment.astimezone() if moment is not None else None
 
 
 def _local(moment: datetime | None) -> datetime | None:
@@ -204,9 +211,9 @@ def add_headers(
     app's own move already carried here (`move_row`) is not news.
 
     A batch at a time, each one executemany rather than an ORM object per
-    row: a first sync adds a whole folder (100k rows), which the unit of
-    work would take longer to write than IMAP takes to send, and a batch
-    keeps both the memory and the number of bound parameters bounded."""
+    row: a catch-up after a long absence may add many thousands, and a
+    batch keeps both the memory and the number of bound parameters
+    bounded. (A first sync goes through `fill_folder`.)"""
     headers = list(headers)
     added: list[MessageHeader] = []
     for start in range(0, len(headers), INSERT_BATCH):
@@ -240,7 +247,7 @@ def _row(state: FolderState, header: MessageHeader) -> dict[str, object]:
         "sender_name": header.sender.name if header.sender else "",
         "sender_email": header.sender.email if header.sender else "",
         "recipients": "\n".join(str(p) for p in header.recipients),
-        "date": header.date,
+        "date": _aware(header.date),
         "size": header.size,
         "flags": " ".join(header.flags),
         "in_reply_to": header.in_reply_to,

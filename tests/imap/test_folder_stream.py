@@ -9,17 +9,22 @@ import imaplib
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from imapclient import IMAPClient
+from imapclient.exceptions import ProtocolError
 from imapclient.response_parser import parse_fetch_response as imapclient_parse
 
 from teaminbox.demo.dovecot import DovecotServer
 from teaminbox.domain import MessageHeader
 from teaminbox.imap import folder_stream, mailstore
 from teaminbox.imap.append import append_messages, ensure_folders
+from teaminbox.imap.connection import open_connection
+from teaminbox.imap.errors import ImapUnavailable
 from teaminbox.imap.fetch_parser import Record, parse_fetch_response
 from teaminbox.imap.folder_stream import ITEMS, stream_folder_headers
+from teaminbox.imap.pool import ConnectionPool
 from tests.imap.test_fetch_parser import HOSTILE, raw_fetch
 
 # What the fast paths could get wrong: 8-bit names (literals, quotable or
@@ -128,3 +133,28 @@ def test_a_refused_fetch_raises_and_the_connection_goes_on(imap: IMAPClient) -> 
     imap._imap.state = "AUTH"
     assert not imap._imap.tagged_commands
     assert imap.noop()[0].startswith(b"NOOP completed")
+
+
+def test_an_unreadable_answer_drops_the_connection_from_the_pool(
+    dovecot: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pool = ConnectionPool(lambda: open_connection(dovecot.imap_settings), size=1)
+    read = folder_stream._header
+    count = 0
+
+    def fails_on_the_second(*args: Any) -> MessageHeader:
+        nonlocal count
+        count += 1
+        if count == 2:
+            raise ProtocolError("tuple incomplete")
+        return read(*args)
+
+    monkeypatch.setattr(folder_stream, "_header", fails_on_the_second)
+    with pytest.raises(ImapUnavailable), pool.borrow() as client:
+        mailstore.select_folder(client, "INBOX", readonly=True)
+        list(stream_folder_headers(client))
+    monkeypatch.undo()
+    with pool.borrow() as client:  # a fresh connection, not the half-read one
+        page = mailstore.fetch_page(client, "INBOX", 1, 5)
+    assert len(page.headers) == 5
+    pool.close()

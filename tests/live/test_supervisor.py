@@ -247,7 +247,7 @@ def test_an_outage_is_caught_up_and_the_cache_ends_as_the_server(
     _, deleted = add_message(other, "Factures")
     timed(stream, "new", folder="Factures", uid=deleted)
 
-    assert cache_is_live(app)
+    assert until(lambda: cache_is_live(app), READY_WITHIN)
     plug.out.set()
     stop_at_once(server)
     lost = stream.wait_for_fact("status", timeout=READY_WITHIN)
