@@ -1,4 +1,5 @@
-"""watch_state: whether the header cache follows the mailbox live
+"""watch_state: whether the header cache follows the mailbox live; the cache
+starts afresh
 
 Revision ID: 0010
 Revises: 0009
@@ -24,6 +25,11 @@ def upgrade() -> None:
         sa.Column("caught_up_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
     )
+    # Pages now read the header cache: start it afresh. Its dates were naive
+    # local times (PostgreSQL took them for its own zone's) and its rows had
+    # no MODSEQ. The watcher rebuilds it from IMAP within seconds.
+    op.execute("DELETE FROM message_cache")
+    op.execute("DELETE FROM folder_state")
 
 
 def downgrade() -> None:
