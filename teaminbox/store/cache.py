@@ -6,7 +6,7 @@ dropped and rebuilt from IMAP at any time.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -230,28 +230,65 @@ def fill_folder(session: Session, state: FolderState, headers: Iterable[MessageH
     """Cache every header of a folder that has no rows (cleared, or new),
     FILL_BATCH at a time as `headers` yields them: a first sync streams a
     whole folder (100k headers) through here and never holds it. Nothing is
-    asked of the cache, which holds none of them."""
+    asked of the cache, which holds none of them.
+
+    Rows go to the driver's executemany as tuples: SQLAlchemy's per-row
+    parameter processing took a third of a first sync (1 s of 2.9 at 100k
+    messages); the date goes through the column type's own conversion."""
+    connection = session.connection()
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"  # SQLite, psycopg
+    statement = (
+        f"INSERT INTO {CachedMessage.__tablename__} ({', '.join(_COLUMNS)})"  # noqa: S608 - constant names, bound values
+        f" VALUES ({', '.join([mark] * len(_COLUMNS))})"
+    )
+    date_type = CachedMessage.__table__.c.date.type
+    to_driver = date_type.bind_processor(connection.dialect) or _unchanged
     remaining = iter(headers)
-    # A Core insert: the ORM's bulk path would cost ~5 us more a row.
-    table = CachedMessage.metadata.tables[CachedMessage.__tablename__]
     while batch := list(islice(remaining, FILL_BATCH)):
-        session.execute(insert(table), [_row(state, h) for h in batch])
+        connection.exec_driver_sql(statement, [_values(state.id, h, to_driver) for h in batch])
+
+
+def _unchanged(value: object) -> object:
+    return value
+
+
+# The columns of a cached header, in the order of _values.
+_COLUMNS = (
+    "folder_id",
+    "uid",
+    "message_id",
+    "subject",
+    "sender_name",
+    "sender_email",
+    "recipients",
+    "date",
+    "size",
+    "flags",
+    "in_reply_to",
+)
+
+
+def _values(
+    folder_id: int, header: MessageHeader, to_driver: Callable[[object], object]
+) -> tuple[object, ...]:
+    sender = header.sender
+    return (
+        folder_id,
+        header.uid,
+        header.message_id,
+        header.subject,
+        sender.name if sender else "",
+        sender.email if sender else "",
+        "\n".join(str(p) for p in header.recipients),
+        to_driver(_aware(header.date)),
+        header.size,
+        " ".join(header.flags),
+        header.in_reply_to,
+    )
 
 
 def _row(state: FolderState, header: MessageHeader) -> dict[str, object]:
-    return {
-        "folder_id": state.id,
-        "uid": header.uid,
-        "message_id": header.message_id,
-        "subject": header.subject,
-        "sender_name": header.sender.name if header.sender else "",
-        "sender_email": header.sender.email if header.sender else "",
-        "recipients": "\n".join(str(p) for p in header.recipients),
-        "date": _aware(header.date),
-        "size": header.size,
-        "flags": " ".join(header.flags),
-        "in_reply_to": header.in_reply_to,
-    }
+    return dict(zip(_COLUMNS, _values(state.id, header, _unchanged), strict=True))
 
 
 def set_flags(
