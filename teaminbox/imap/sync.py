@@ -43,6 +43,10 @@ class CachedFolder(Protocol):
         """Every cached UID's flags."""
         ...
 
+    def all_uids(self) -> set[int]:
+        """Every cached UID."""
+        ...
+
     def cached(self, uids: Iterable[int]) -> set[int]:
         """Those of `uids` that are cached."""
         ...
@@ -116,10 +120,8 @@ def _delta_by_modseq(
         modifiers.append("VANISHED")
     fetched = fetch_uid_set(client, "1:*", ["FLAGS", "MODSEQ"], modifiers)
     changed = {uid: stored_flags(data) for uid, data in fetched.items()}
-    if qresync:
-        vanished = take_vanished(client)
-    else:
-        vanished = set(cache.all_flags()) - set(client.search(["ALL"]))
+    # Without QRESYNC's VANISHED, what the cache holds that the server lost.
+    vanished = take_vanished(client) if qresync else cache.all_uids() - set(client.search(["ALL"]))
     cached = cache.cached(changed) - vanished
     return FolderDelta(
         version,

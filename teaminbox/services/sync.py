@@ -85,6 +85,9 @@ class _CacheOf:
     def all_flags(self) -> Mapping[int, tuple[str, ...]]:
         return cache.flags_by_uid(self.session, self.state) if self.state else {}
 
+    def all_uids(self) -> set[int]:
+        return cache.all_uids(self.session, self.state) if self.state else set()
+
     def cached(self, uids: Iterable[int]) -> set[int]:
         return cache.cached_uids(self.session, self.state, uids) if self.state else set()
 

@@ -344,6 +344,13 @@ def remove_uids(session: Session, state: FolderState, uids: Iterable[int]) -> li
     return gone
 
 
+def all_uids(session: Session, state: FolderState) -> set[int]:
+    """Every UID the cache holds of the folder."""
+    return set(
+        session.scalars(select(CachedMessage.uid).where(CachedMessage.folder_id == state.id))
+    )
+
+
 def cached_uids(session: Session, state: FolderState, uids: Iterable[int]) -> set[int]:
     """Which of these UIDs the cache holds."""
     found: set[int] = set()
