@@ -8,6 +8,7 @@ budget, whatever the number of requests. Connections are borrowed in a
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import logging
 import threading
@@ -72,6 +73,19 @@ class ConnectionPool:
                     self._idle.append((client, time.monotonic()))
             self._slots.release()
 
+    @property
+    def idle_count(self) -> int:
+        """Open connections waiting to be borrowed."""
+        with self._lock:
+            return len(self._idle)
+
+    def warm(self, count: int) -> None:
+        """Open up to `count` connections now, left idle for the requests to
+        come (a login costs a request ~20 ms); never more than the budget."""
+        with contextlib.ExitStack() as stack:
+            for _ in range(min(count, self.size)):
+                stack.enter_context(self.borrow())
+
     def check_idle(self) -> None:
         """NOOP each idle connection now and discard those the server dropped.
 
@@ -81,9 +95,7 @@ class ConnectionPool:
         spares the next request a dead connection. Each check holds a slot
         like a borrow, so the budget holds; busy slots are skipped.
         """
-        with self._lock:
-            count = len(self._idle)
-        for _ in range(count):
+        for _ in range(self.idle_count):
             if not self._slots.acquire(blocking=False):
                 return
             try:

@@ -10,10 +10,13 @@ own fresh HTML here, through the same rights checks as a page load.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 
+from babel import Locale
 from flask import Blueprint, Flask, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -25,8 +28,21 @@ from teaminbox.live.presence import Activity, PresenceBoard, presence_event
 from teaminbox.rights import Right
 from teaminbox.services import actions, feed, reading
 from teaminbox.store import events as stored_events
+from teaminbox.store import watch
 from teaminbox.store.users import find_user
-from teaminbox.web.access import database, db_session, imap_pool, live_cache, require, rights
+from teaminbox.web.access import (
+    DATABASE,
+    IMAP_POOL,
+    MAILBOX_KEY,
+    database,
+    db_session,
+    imap_pool,
+    live_cache,
+    require,
+    rights,
+)
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("live", __name__)
 
@@ -280,3 +296,23 @@ def _start_supervisor() -> None:
     supervisor = Supervisor(imap, imap_pool(), database(), bus(), lease, timings)
     if app.extensions.setdefault(SUPERVISOR, supervisor) is supervisor:
         supervisor.start()
+        threading.Thread(target=_warm_up, args=(app,), name="warm-up", daemon=True).start()
+
+
+def _warm_up(app: Flask) -> None:
+    """What a fresh process's first pages would each pay once, paid ahead
+    while the first user logs in: the templates, the languages' date
+    formats, the shape of two queries of every page, and IMAP logins for
+    two pooled connections (the cache fill holds a third). Best effort: a
+    failure here only leaves the cost to the first pages."""
+    try:
+        for name in app.jinja_env.list_templates(extensions=["html"]):
+            app.jinja_env.get_template(name)
+        for code in app.config["LANGUAGES"]:
+            Locale.parse(code).date_formats  # noqa: B018 - loads the locale's data
+        with app.extensions[DATABASE].session() as session:
+            watch.is_live(session, app.extensions[MAILBOX_KEY])
+            stored_events.latest_id(session)
+        app.extensions[IMAP_POOL].warm(2)
+    except Exception:
+        log.warning("warming up the process failed", exc_info=True)

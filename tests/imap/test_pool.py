@@ -44,6 +44,15 @@ def test_connections_are_reused() -> None:
     assert len(opened) == 1
 
 
+def test_warming_opens_connections_ahead_within_the_budget() -> None:
+    pool, opened = fake_pool(3)
+    pool.warm(5)
+    assert len(opened) == 3
+    with pool.borrow(), pool.borrow(), pool.borrow():
+        pass
+    assert len(opened) == 3, "the warmed connections served"
+
+
 def test_never_more_than_the_budget_at_once() -> None:
     pool, opened = fake_pool(3)
     in_use, peak, lock = [0], [0], threading.Lock()

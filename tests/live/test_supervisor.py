@@ -31,7 +31,7 @@ from teaminbox.imap.errors import ImapUnavailable
 from teaminbox.services.rights import set_grant
 from teaminbox.store import cache, watch
 from teaminbox.store.db import Database
-from teaminbox.web.access import MAILBOX_KEY
+from teaminbox.web.access import IMAP_POOL, MAILBOX_KEY
 from teaminbox.web.live import SUPERVISOR, message_key
 from tests.conftest import app_config, build_app, csrf_token, log_in
 from tests.event_stream import EventStreamReader
@@ -334,6 +334,12 @@ def test_a_folder_deleted_by_another_client_is_no_longer_read_from_the_cache(
 def cached_folder(app: Flask, folder: str) -> bool:
     with database(app).session() as session:
         return folder in cache.cached_folders(session)
+
+
+def test_the_first_request_warms_the_process_up(app: Flask, alice: FlaskClient) -> None:
+    """Logging in started the warm-up: pooled connections are open before
+    the first page asks for one."""
+    assert until(lambda: app.extensions[IMAP_POOL].idle_count >= 2, READY_WITHIN)
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
