@@ -15,7 +15,13 @@ from imapclient import IMAPClient
 
 from teaminbox.domain import StoredFlags
 from teaminbox.imap.fetch_parser import parse_fetch_response
-from teaminbox.imap.wire import fetch_uid_set, flag_names, parse_uid_set, uid_ranges
+from teaminbox.imap.wire import (
+    fetch_uid_set,
+    flag_names,
+    number_or_none,
+    parse_uid_set,
+    uid_ranges,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +93,4 @@ def fetch_stored_flags(client: IMAPClient, uids: Sequence[int]) -> dict[int, Sto
 
 def stored_flags(data: Mapping[bytes, Any]) -> StoredFlags:
     """The FLAGS and MODSEQ (`MODSEQ (12)`, None if absent) of one FETCH answer."""
-    modseq = data.get(b"MODSEQ")
-    if isinstance(modseq, tuple):
-        modseq = modseq[0] if modseq else None
-    return StoredFlags(
-        flag_names(data.get(b"FLAGS", ())), modseq if isinstance(modseq, int) else None
-    )
+    return StoredFlags(flag_names(data.get(b"FLAGS", ())), number_or_none(data.get(b"MODSEQ")))

@@ -20,7 +20,7 @@ from teaminbox.domain import MessageHeader, StoredFlags
 from teaminbox.imap.folder_stream import stream_folder_headers
 from teaminbox.imap.mailstore import HEADER_ITEMS, header_from_fetch, select_folder
 from teaminbox.imap.qresync import qresync_enabled, stored_flags, take_vanished
-from teaminbox.imap.wire import fetch_uid_set, flag_names, uid_ranges
+from teaminbox.imap.wire import fetch_uid_set, flag_names, number_or_none, uid_ranges
 
 # Envelopes of new messages are fetched this many at a time: a response is
 # parsed whole in memory, so chunks bound the memory of a big catch-up.
@@ -89,7 +89,7 @@ def fetch_delta(
     version = FolderVersion(
         uidvalidity=int(status[b"UIDVALIDITY"]),
         uidnext=int(status.get(b"UIDNEXT", 0)),
-        highestmodseq=_int_or_none(status.get(b"HIGHESTMODSEQ")),
+        highestmodseq=number_or_none(status.get(b"HIGHESTMODSEQ")),
     )
     if known is None or known.uidvalidity != version.uidvalidity:
         headers = stream_folder_headers(client) if status.get(b"EXISTS") else ()
@@ -148,9 +148,3 @@ def _delta_by_comparison(
         },
         vanished=frozenset(set(known_flags) - set(server)),
     )
-
-
-def _int_or_none(value: object) -> int | None:
-    if isinstance(value, (list, tuple)):
-        value = value[0] if value else None
-    return int(value) if isinstance(value, (int, bytes, str)) and value != b"" else None

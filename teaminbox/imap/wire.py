@@ -62,6 +62,14 @@ def flag_names(raw: Sequence[bytes | str]) -> tuple[str, ...]:
     return tuple(sorted(name for name in names if name != "\\Recent"))
 
 
+def number_or_none(value: object) -> int | None:
+    """A number as a response gives it (`12`, `b"12"`, `(12)` as in
+    `MODSEQ (12)`); None when absent or empty."""
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    return int(value) if isinstance(value, (int, bytes, str)) and value != b"" else None
+
+
 def fetch_uid_set(
     client: IMAPClient,
     uid_set: str,

@@ -181,12 +181,10 @@ class Supervisor:
         return watcher is not None and watcher.hears_everything
 
     def _sync(self, folders: set[str] | None) -> None:
-        listed = None
-        if folders is None:
-            listed = folders = {f.name for f in reading.folder_list(self._pool) if f.selectable}
         with self._database.session() as session:
-            if listed is not None:
-                forget_unlisted(session, listed)
+            if folders is None:  # every folder the server lists, and only those
+                folders = {f.name for f in reading.folder_list(self._pool) if f.selectable}
+                forget_unlisted(session, folders)
             events = sync_folders(self._pool, session, sorted(folders))
             history.record_outside(self._pool, session, events)
             pop_detector.watch_expunges(session, events)

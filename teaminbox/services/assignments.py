@@ -91,11 +91,7 @@ def assign(
         if on_server:
             keyword = keywords.assignee_keyword(user.username) if user else None
             stored = keywords.set_assignee_keyword(client, ref, keyword)
-    state = cache.folder_state(session, ref.folder)
-    if state is not None:
-        # The watcher's echo of the keyword is then no news (no event twice),
-        # nor a sync's fetch from before it, whose MODSEQ is lower.
-        cache.set_flags(session, state, {ref.uid: stored})
+    feed.cache_own_flags(session, ref, stored)  # the keyword's echo is no news
     event = record_change(
         session,
         actor,

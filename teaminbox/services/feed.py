@@ -61,10 +61,18 @@ def record_own_flags(
     gave it, so that a sync whose fetch came before the change (its flags
     have a lower MODSEQ) does not write them back and report them; then
     `record`ed."""
+    cache_own_flags(session, ref, stored)
+    return record(session, [Event(Kind.FLAGS, ref.folder, ref.uid, stored.flags, actor)])
+
+
+def cache_own_flags(session: Session, ref: MessageRef, stored: StoredFlags) -> None:
+    """Flags the app itself gave a message, into the header cache with their
+    MODSEQ: the watcher's echo is then no news, nor a sync's fetch from
+    before the change (its MODSEQ is lower). A folder not cached yet is left
+    to its first sync."""
     state = cache.folder_state(session, ref.folder)
     if state is not None:
         cache.set_flags(session, state, {ref.uid: stored})
-    return record(session, [Event(Kind.FLAGS, ref.folder, ref.uid, stored.flags, actor)])
 
 
 def record_own_arrival(

@@ -17,13 +17,12 @@ from sqlalchemy.orm import Session
 from teaminbox.domain import FolderPage, MessageHeader, Person, StoredFlags
 from teaminbox.store.models import CachedMessage, FolderState
 
-# Rows written per INSERT when caching many headers (a first sync).
-INSERT_BATCH = 1000
 # Headers written per INSERT as a first sync streams them (fill_folder):
 # few enough that they die young; at 1,000 the garbage collector's full
 # collections cost ~10% of the sync.
 FILL_BATCH = 200
-# UIDs per `IN (…)` list: a catch-up after a long absence may name 100k of
+# UIDs per `IN (…)` list (and headers per INSERT in add_headers, which
+# asks about them first): a catch-up after a long absence may name 100k of
 # them, and SQLite binds at most 32,766 parameters per statement.
 IN_BATCH = 1000
 
@@ -177,16 +176,12 @@ def _local(moment: datetime | None) -> datetime | None:
     return moment.astimezone().replace(tzinfo=None)
 
 
-def flags_by_uid(
-    session: Session, state: FolderState, uids: Iterable[int] | None = None
-) -> dict[int, tuple[str, ...]]:
-    """The cached flags of the folder's messages (of `uids` only, if given)."""
-    query = select(CachedMessage.uid, CachedMessage.flags).where(
-        CachedMessage.folder_id == state.id
+def flags_by_uid(session: Session, state: FolderState) -> dict[int, tuple[str, ...]]:
+    """The cached flags of every message of the folder (a server without
+    CONDSTORE leaves nothing better to compare with)."""
+    rows = session.execute(
+        select(CachedMessage.uid, CachedMessage.flags).where(CachedMessage.folder_id == state.id)
     )
-    if uids is not None:
-        query = query.where(CachedMessage.uid.in_(list(uids)))
-    rows = session.execute(query)
     return {uid: tuple(flags.split()) for uid, flags in rows}
 
 
@@ -216,8 +211,8 @@ def add_headers(
     bounded. (A first sync goes through `fill_folder`.)"""
     headers = list(headers)
     added: list[MessageHeader] = []
-    for start in range(0, len(headers), INSERT_BATCH):
-        batch = headers[start : start + INSERT_BATCH]
+    for start in range(0, len(headers), IN_BATCH):
+        batch = headers[start : start + IN_BATCH]
         known = _cached_uids(session, state, [h.uid for h in batch])
         fresh = [h for h in batch if h.uid not in known]
         if fresh:

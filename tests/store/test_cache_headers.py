@@ -28,7 +28,7 @@ def header(uid: int) -> MessageHeader:
 
 
 def test_many_headers_are_cached_once_in_batches(database: Database) -> None:
-    count = cache.INSERT_BATCH * 2 + 17
+    count = cache.IN_BATCH * 2 + 17
     with database.session() as session:
         state = cache.save_version(session, "Big", 1, count + 1, 5)
         assert cache.add_headers(session, state, [header(u) for u in (1, 2, 1500)]) != []
@@ -36,7 +36,8 @@ def test_many_headers_are_cached_once_in_batches(database: Database) -> None:
         session.commit()
         assert [h.uid for h in added] == [u for u in range(1, count + 1) if u not in (1, 2, 1500)]
         assert session.scalar(select(func.count()).select_from(CachedMessage)) == count
-        assert cache.flags_by_uid(session, state, [7, 8]) == {7: ("$Label1", "\\Seen"), 8: ()}
+        flags = cache.flags_by_uid(session, state)
+        assert (flags[7], flags[8]) == (("$Label1", "\\Seen"), ())
         row = session.scalar(select(CachedMessage).where(CachedMessage.uid == 14))
         assert row is not None
         assert (row.subject, row.sender_name, row.sender_email) == (
