@@ -17,15 +17,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from teaminbox.domain import INBOX
 from teaminbox.events import Event, Kind
-from teaminbox.store.models import CachedMessage, FolderState, PopWarning, User, utcnow
+from teaminbox.store.models import CachedMessage, FolderState, PopWarning, User, as_utc, utcnow
 
-INBOX = "INBOX"
 # Fewer expunges than this at once are someone tidying up, not a POP3 client.
 MIN_BURST = 3
 # Expunges this soon after the last ones belong to the same warning.
@@ -86,7 +86,7 @@ def open_warnings(session: Session) -> list[RemovalWarning]:
         select(PopWarning).where(PopWarning.dismissed_at.is_(None)).order_by(PopWarning.id.desc())
     )
     return [
-        RemovalWarning(row.id, _utc(row.at), _utc(row.last_at), row.folder, _removed(row))
+        RemovalWarning(row.id, as_utc(row.at), as_utc(row.last_at), row.folder, _removed(row))
         for row in rows
     ]
 
@@ -108,7 +108,7 @@ def _open_burst(session: Session, now: datetime) -> PopWarning | None:
         .order_by(PopWarning.id.desc())
         .limit(1)
     )
-    return row if row is not None and _utc(row.last_at) >= now - BURST_WINDOW else None
+    return row if row is not None and as_utc(row.last_at) >= now - BURST_WINDOW else None
 
 
 def _oldest_first(session: Session, gone: list[RemovedMessage]) -> bool:
@@ -123,7 +123,3 @@ def _oldest_first(session: Session, gone: list[RemovedMessage]) -> bool:
 
 def _removed(row: PopWarning) -> tuple[RemovedMessage, ...]:
     return tuple(RemovedMessage(**item) for item in json.loads(row.removed or "[]"))
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -20,18 +20,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from teaminbox.domain import ANSWERED
+from teaminbox.domain import ANSWERED, INBOX
 from teaminbox.services.history import ANSWERED_ELSEWHERE
 from teaminbox.services.rights import RightsView
 from teaminbox.services.sending import ANSWER_ACTIONS
-from teaminbox.store.models import AuditRow, CachedMessage, FolderState, User
+from teaminbox.store.models import AuditRow, CachedMessage, FolderState, User, as_utc
 
-INBOX = "INBOX"
 # How often the replay's mail clients check for mail (Thunderbird's and
 # Outlook's usual setting is about this).
 CHECK_MINUTES = 10
@@ -114,7 +113,7 @@ def figures(
     per_folder = Counter(folder for folder, _row in messages)
     arrivals = sorted(
         (
-            (_key(folder, row), _aware(row.date))
+            (_key(row.message_id, row.uid, folder), as_utc(row.date))
             for folder, row in messages
             if folder not in outgoing and row.date
         ),
@@ -154,18 +153,9 @@ def figures(
     )
 
 
-def _key(folder: str, row: CachedMessage) -> str:
+def _key(message_id: str, uid: int | None, folder: str | None) -> str:
     """A message's identity in the log: its Message-ID, else where it is."""
-    return row.message_id or f"{row.uid}:{folder}"
-
-
-def _row_key(row: AuditRow) -> str:
-    return row.message_id or f"{row.uid}:{row.folder}"
-
-
-def _aware(at: datetime) -> datetime:
-    # SQLite hands back naive datetimes; the app stores UTC.
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return message_id or f"{uid}:{folder}"
 
 
 def _pop_recipients(arrivals: list[tuple[str, datetime]], staff: list[str]) -> dict[str, str]:
@@ -188,7 +178,7 @@ def _handlers(rows: list[AuditRow]) -> dict[str, str]:
     first: dict[str, str] = {}
     for row in rows:
         if row.actor_name and row.action in HANDLING_ACTIONS:
-            first.setdefault(_row_key(row), row.actor_name)
+            first.setdefault(_key(row.message_id, row.uid, row.folder), row.actor_name)
     return first
 
 
@@ -217,7 +207,9 @@ def _answered_by(rows: list[AuditRow], names: dict[str, str]) -> tuple[tuple[str
     answers: dict[str, set[str]] = defaultdict(set)
     for row in rows:
         if row.action in ALL_ANSWERS:
-            answers[names.get(row.actor_name, row.actor_name)].add(_row_key(row))
+            answers[names.get(row.actor_name, row.actor_name)].add(
+                _key(row.message_id, row.uid, row.folder)
+            )
     ranked = sorted(answers.items(), key=lambda item: (-len(item[1]), item[0]))
     return tuple((name, len(keys)) for name, keys in ranked)
 
@@ -228,7 +220,7 @@ def _double_answer_risk(rows: list[AuditRow], recent: set[str]) -> int:
     answerers: dict[str, set[str]] = defaultdict(set)
     touchers: dict[str, set[str]] = defaultdict(set)
     for row in rows:
-        key = _row_key(row)
+        key = _key(row.message_id, row.uid, row.folder)
         if key not in recent or not row.actor_name:
             continue
         touchers[key].add(row.actor_name)

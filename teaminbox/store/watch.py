@@ -10,12 +10,12 @@ cache is no longer trusted.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from teaminbox.store.models import WatchState, utcnow
+from teaminbox.store.models import WatchState, as_utc, utcnow
 
 # The watcher beats this often; a cache whose last beat is older than
 # STALE_AFTER is not trusted (the watching process may have died).
@@ -43,7 +43,7 @@ def is_live(session: Session, mailbox: str) -> bool:
     row = session.scalar(select(WatchState).where(WatchState.mailbox == mailbox))
     if row is None or row.caught_up_at is None or row.heartbeat_at is None:
         return False
-    return utcnow() - _aware(row.heartbeat_at) < STALE_AFTER
+    return utcnow() - as_utc(row.heartbeat_at) < STALE_AFTER
 
 
 def _row(session: Session, mailbox: str) -> WatchState:
@@ -52,8 +52,3 @@ def _row(session: Session, mailbox: str) -> WatchState:
         row = WatchState(mailbox=mailbox)
         session.add(row)
     return row
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.rights import Right
+from teaminbox.services import administration
 from teaminbox.services.rights import RightsView
 from teaminbox.store import watch
 from teaminbox.store.db import Database
@@ -45,6 +46,13 @@ def rights() -> RightsView:
 def require(folder: str, right: Right) -> None:
     """Stop the request unless the current person holds `right` on `folder`."""
     rights().require(folder, right)
+
+
+def may_administer() -> bool:
+    """Managers, and whoever may administer a folder: the admin pages' door."""
+    return bool(current_user.is_authenticated) and administration.may_enter(
+        current_user.user, rights()
+    )
 
 
 def imap_pool() -> ConnectionPool:

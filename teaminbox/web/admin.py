@@ -21,7 +21,7 @@ from teaminbox.services import administration, audit
 from teaminbox.store.grants import audit_actions, audit_actor_names
 from teaminbox.store.models import AuditRow
 from teaminbox.web import admin_rights, admin_users
-from teaminbox.web.access import db_session, rights
+from teaminbox.web.access import db_session, may_administer, rights
 from teaminbox.web.extensions import login_manager
 from teaminbox.web.history import message_action
 
@@ -56,12 +56,7 @@ def door() -> ResponseReturnValue | None:
 def administration_link() -> dict[str, Any]:
     """`may_enter_admin()` for the top bar, evaluated only where it is asked."""
 
-    def may_enter_admin() -> bool:
-        return bool(current_user.is_authenticated) and administration.may_enter(
-            current_user.user, rights()
-        )
-
-    return {"may_enter_admin": may_enter_admin}
+    return {"may_enter_admin": may_administer}
 
 
 @bp.context_processor

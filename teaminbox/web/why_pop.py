@@ -12,11 +12,12 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from teaminbox.domain import INBOX
 from teaminbox.imap.errors import ImapError
 from teaminbox.pop3 import Pop3Settings
-from teaminbox.services import administration, pop_detector, reading, why_pop
+from teaminbox.services import pop_detector, reading, why_pop
 from teaminbox.services.pop_demo import Demonstrations
-from teaminbox.web.access import db_session, imap_pool, rights
+from teaminbox.web.access import db_session, imap_pool, may_administer, rights
 from teaminbox.web.auth import safe_next
 from teaminbox.web.extensions import htmx, limiter
 
@@ -43,15 +44,8 @@ def pop3_settings(config: dict[str, Any]) -> Pop3Settings | None:
     )
 
 
-def may_manage() -> bool:
-    """Managers, and whoever may administer a folder: the admin pages' door."""
-    return bool(current_user.is_authenticated) and administration.may_enter(
-        current_user.user, rights()
-    )
-
-
 def _require_manager() -> None:
-    if not may_manage():
+    if not may_administer():
         abort(403)
 
 
@@ -61,7 +55,7 @@ def warnings_context() -> dict[str, Any]:
     INBOX only, since a warning lists INBOX messages."""
 
     def pop_warnings() -> list[pop_detector.RemovalWarning]:
-        if not may_manage() or not rights().sees(why_pop.INBOX):
+        if not may_administer() or not rights().sees(INBOX):
             return []
         return pop_detector.open_warnings(db_session())
 
@@ -79,8 +73,7 @@ def index() -> ResponseReturnValue:
         figures=figures,
         check_minutes=why_pop.CHECK_MINUTES,
         replay_days=why_pop.REPLAY_DAYS,
-        demonstration=may_manage() and pop3_settings(current_app.config) is not None,
-        run=None,
+        demonstration=may_administer() and pop3_settings(current_app.config) is not None,
     )
 
 
@@ -111,7 +104,7 @@ def demonstration(token: str) -> ResponseReturnValue:
 @login_required
 def dismiss_warning(warning_id: int) -> ResponseReturnValue:
     _require_manager()
-    if not rights().sees(why_pop.INBOX):
+    if not rights().sees(INBOX):
         abort(403)
     session = db_session()
     if not pop_detector.dismiss(session, warning_id, current_user.user):
