@@ -5,13 +5,30 @@ Imports only the standard library, so that any layer may use it.
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 
 INBOX = "INBOX"  # the one folder name IMAP fixes (RFC 3501)
 SEEN = "\\Seen"
+
+
+def local_zone() -> timezone:
+    """The zone of a header's naive date: local time as it is now, whatever
+    the date's own daylight saving time, as imapclient normalises dates (its
+    FixedOffset.for_system, whole minutes)."""
+    west = time.altzone if time.localtime().tm_isdst and time.daylight else time.timezone
+    return _fixed_zone((-west // 60) * 60)
+
+
+@functools.lru_cache(maxsize=4)
+def _fixed_zone(east: int) -> timezone:
+    return timezone(timedelta(seconds=east))
+
+
 ANSWERED = "\\Answered"
 FLAGGED = "\\Flagged"
 DELETED = "\\Deleted"

@@ -17,12 +17,14 @@ import imaplib
 import io
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import ProtocolError
 
-from teaminbox.domain import MessageHeader, Person
+from teaminbox.domain import MessageHeader, Person, local_zone
 from teaminbox.imap.fetch_parser import (
     HEADERS_LINE,
     HEADERS_RESPONSE,
@@ -36,6 +38,7 @@ from teaminbox.imap.fetch_parser import (
     unquote,
 )
 from teaminbox.imap.mailstore import header_from_fetch, make_header, people, person
+from teaminbox.imap.wire import flag_names
 from teaminbox.mail.headers import decode_header_value
 
 # What a header needs, which HEADERS_RESPONSE reads in Dovecot's order.
@@ -78,16 +81,17 @@ def _answer(imap: Any, tag: bytes, normalise: bool) -> Iterator[MessageHeader]:
     imapclient's imaplib object, whose internals typeshed types for str.)"""
     blocks = _Blocks(imap.file)
     fast = HEADERS_RESPONSE.fullmatch
+    dates = _Dates(normalise, local_zone())
     while True:
         end = blocks.line_end()
         match = fast(blocks.data, blocks.at, end + 2)
         if match is not None:
             blocks.at = end + 2
-            yield _header(match, normalise)
+            yield _header(match, dates)
             continue
         line = blocks.line()
         if line.startswith(b"* "):
-            yield from _untagged(imap, blocks, line, normalise)
+            yield from _untagged(imap, blocks, line, dates)
             continue
         tagged = imap.tagre.match(line)
         if tagged is None or tagged["tag"] != tag:
@@ -98,7 +102,19 @@ def _answer(imap: Any, tag: bytes, normalise: bool) -> Iterator[MessageHeader]:
         return
 
 
-def _header(match: re.Match[bytes], normalise: bool) -> MessageHeader:
+@dataclass(frozen=True)
+class _Dates:
+    """How the dates of one answer convert (imapclient's normalise_times),
+    with the local zone looked up once for the whole folder."""
+
+    normalise: bool
+    local: timezone
+
+    def convert(self, text: bytes) -> datetime | None:
+        return convert_datetime(unquote(text), self.normalise, self.local)
+
+
+def _header(match: re.Match[bytes], dates: _Dates) -> MessageHeader:
     """The header of a response HEADERS_RESPONSE matched, as header_from_fetch would
     make it from imapclient's parse, without the fields it does not read."""
     # Groups 9, 10, 12 and 13 are Sender, Reply-To, Cc and Bcc.
@@ -108,9 +124,8 @@ def _header(match: re.Match[bytes], normalise: bool) -> MessageHeader:
     senders = _people_in(from_)
     return make_header(
         uid=int(uid),
-        flags=[atom(flag) for flag in flags.split()],
-        date=convert_datetime(unquote(date), normalise)
-        or convert_datetime(unquote(internaldate), normalise),
+        flags=_flags(flags),
+        date=dates.convert(date) or dates.convert(internaldate),
         size=int(size),
         subject=unquote(subject),
         sender=senders[0] if senders else None,
@@ -118,6 +133,12 @@ def _header(match: re.Match[bytes], normalise: bool) -> MessageHeader:
         message_id=unquote(message_id),
         in_reply_to=unquote(in_reply_to),
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _flags(text: bytes) -> tuple[str, ...]:
+    """The flags of a FLAGS list's inside: a folder has few distinct sets."""
+    return flag_names([atom(flag) for flag in text.split()])
 
 
 # A few correspondents write most of a folder: their lists, names and
@@ -132,13 +153,13 @@ def _people_in(text: bytes) -> tuple[Person, ...]:
     one = ONE_ADDRESS.fullmatch(text)
     if one is None:
         return people(envelope_addresses(text), _decoded)
-    name, _route, mailbox, host = map(unquote, one.groups())
-    found = person(name, mailbox, host, _decoded)
+    name, _route, mailbox, host = one.groups()
+    found = person(unquote(name), unquote(mailbox), unquote(host), _decoded)
     return () if found is None else (found,)
 
 
 def _untagged(
-    imap: imaplib.IMAP4, blocks: _Blocks, line: bytes, normalise: bool
+    imap: imaplib.IMAP4, blocks: _Blocks, line: bytes, dates: _Dates
 ) -> Iterator[MessageHeader]:
     """Any other untagged response, read to its end as imaplib reads one
     (`_get_response`): a FETCH is parsed, the rest kept in
@@ -163,9 +184,9 @@ def _untagged(
         joined = one_line(records)
         match = HEADERS_LINE.fullmatch(joined) if joined is not None else None
         if match is not None:
-            yield _header(match, normalise)
+            yield _header(match, dates)
             return
-        for uid, fetched in parse_fetch_response(records, normalise).items():
+        for uid, fetched in parse_fetch_response(records, dates.normalise).items():
             if b"ENVELOPE" in fetched:
                 yield header_from_fetch(uid, fetched)
         return

@@ -200,7 +200,7 @@ def header_from_fetch(uid: int, data: dict[bytes, Any]) -> MessageHeader:
     senders = people(envelope.from_)
     return make_header(
         uid=uid,
-        flags=data.get(b"FLAGS", ()),
+        flags=flag_names(data.get(b"FLAGS", ())),
         date=envelope.date or data.get(b"INTERNALDATE"),
         size=int(data.get(b"RFC822.SIZE", 0)),
         subject=envelope.subject,
@@ -214,7 +214,7 @@ def header_from_fetch(uid: int, data: dict[bytes, Any]) -> MessageHeader:
 def make_header(
     *,
     uid: int,
-    flags: Sequence[bytes | str],
+    flags: tuple[str, ...],
     date: datetime | None,
     size: int,
     subject: bytes | None,
@@ -224,11 +224,11 @@ def make_header(
     in_reply_to: bytes | None,
 ) -> MessageHeader:
     """A header from FETCH values as imapclient reads them (the ENVELOPE's
-    strings undecoded) and the people in it. Also folder_stream's, which
-    reads only these fields of a bulk fetch."""
+    strings undecoded), the people in it and its flags (`flag_names`). Also
+    folder_stream's, which reads only these fields of a bulk fetch."""
     return MessageHeader(
         uid=uid,
-        flags=flag_names(flags),
+        flags=flags,
         subject=decode_header_value(subject),
         sender=sender,
         recipients=recipients,
@@ -259,4 +259,4 @@ def person(
     5322 group (no mailbox or no host)."""
     if mailbox is None or host is None:
         return None
-    return Person(name=decode(name), email=f"{decode(mailbox)}@{decode(host)}")
+    return Person(decode(name), f"{decode(mailbox)}@{decode(host)}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import re
 
 _BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/=]")
@@ -103,8 +104,10 @@ def decode_text(payload: bytes, charset: str | None) -> str:
     return _SURROGATES.sub("\ufffd", text.removeprefix("\ufeff").replace("\x00", ""))
 
 
+@functools.lru_cache(maxsize=64)
 def _codec_for(charset: str | None) -> str | None:
-    """The Python codec to try for a declared charset, or None to guess."""
+    """The Python codec to try for a declared charset, or None to guess.
+    (Cached: a first sync decodes ~50k encoded words in a handful of charsets.)"""
     if not charset:
         return None
     label = charset.strip().strip("\"'").strip()
@@ -115,4 +118,4 @@ def _codec_for(charset: str | None) -> str | None:
     if name in _NOT_CHARSETS:
         return None
     name = _SUPERSETS.get(name, name)
-    return "utf-8-sig" if name == "utf_8" else name
+    return name

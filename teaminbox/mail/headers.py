@@ -22,6 +22,7 @@ _SURROGATE_ESCAPES = re.compile("[\udc80-\udcff]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Controls are dropped, except those that separate words, which become spaces.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_FOLDING = re.compile(r"\r?\n(?=[ \t])")
 _SEPARATORS = re.compile("[\t\n\r\x85\u2028\u2029]")
 # Bidirectional overrides and isolates reorder what follows them: a subject or
 # file name could show "exe.pdf" for "fdp.exe".
@@ -29,7 +30,7 @@ _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _LOOSE_ADDRESS = re.compile(r"[^\s<>()\[\],;:\"']+@[^\s<>()\[\],;:\"']+")
 # Printable ASCII words between single spaces: most values, which decoding
 # would leave as they are (a first sync decodes ~600k of them).
-_PLAIN = re.compile(rb"(?:[\x21-\x7e]+(?: [\x21-\x7e]+)*)?")
+_PLAIN = re.compile(rb"(?:[\x21-\x7e]++(?: [\x21-\x7e]++)*+)?")
 
 
 def decode_header_value(raw: bytes | str | None) -> str:
@@ -62,7 +63,7 @@ def _as_text(raw: bytes | str) -> str:
 
 
 def _unfold(text: str) -> str:
-    return re.sub(r"\r?\n(?=[ \t])", "", text)
+    return _FOLDING.sub("", text) if "\n" in text else text
 
 
 def _decode_encoded_words(text: str) -> str:

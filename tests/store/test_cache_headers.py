@@ -3,6 +3,7 @@ batches, without caching a UID twice, every field kept."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -50,3 +51,18 @@ def test_many_headers_are_cached_once_in_batches(database: Database) -> None:
         assert row.date is not None and row.date.replace(tzinfo=UTC) == datetime(
             2026, 11, 30, 9, 14, tzinfo=UTC
         )
+
+
+def test_a_filled_row_and_an_added_row_keep_a_date_alike(database: Database) -> None:
+    # A first sync writes rows past SQLAlchemy's types (fill_folder), a
+    # catch-up through them (add_headers): one column, one form, one order.
+    summer = replace(header(1), date=datetime(2026, 7, 14, 9, 30, 5))  # naive, as imapclient's
+    with database.session() as session:
+        for name, write in (("Filled", cache.fill_folder), ("Added", cache.add_headers)):
+            write(session, cache.save_version(session, name, 1, 2, 5), [summer])
+        session.commit()
+        stored = session.connection().exec_driver_sql("SELECT DISTINCT date FROM message_cache")
+        assert len(stored.all()) == 1
+        for name in ("Filled", "Added"):
+            page = cache.page_of(session, name, 1, 50)
+            assert page is not None and page.headers[0].date == summer.date
