@@ -14,7 +14,8 @@ the same run on the same server:
    request of a freshly started app, whose watcher is filling the cache)
    and warm — floor: the 50 envelopes of that page (and, beside it, SELECT
    + SORT + those envelopes);
-3. catch-up after 1, 100 and 1,000 changed messages (`sync_folder` on a
+3. catch-up after 1, 100 and 1,000 changed messages spread evenly over the
+   folder, and after a change of the latest 1,000 (`sync_folder` on a
    cached folder) — floor: SELECT + `UID FETCH 1:* (FLAGS) (CHANGEDSINCE m
    VANISHED)`;
 5. opening a message with a 20 MB attachment: time, and the growth of the
@@ -59,7 +60,9 @@ from teaminbox.store import cache, migrate
 from teaminbox.store.db import Database
 
 Say = Callable[[str], None]
-CHANGES = (1, 100, 1000)
+# Catch-ups: (how many messages changed, whether they are the latest ones
+# rather than spread evenly over the folder).
+CHANGES = ((1, False), (100, False), (1000, False), (1000, True))
 WARM_PAGES = 30
 # Pages asked while the watcher still fills the cache, after each cold one.
 PAGES_DURING_FILL = 5
@@ -110,23 +113,28 @@ def catch_up(
     mailbox: Mailbox,
     raw: RawBulk,
     size: int,
-    count: int,
+    changes: tuple[int, bool],
     runs: int,
     database: Database,
     figures: Figures,
 ) -> None:
     """`runs` times: another client adds (or removes) a keyword on `count`
-    messages spread over the folder; then the floor, then the app's sync."""
+    messages, spread over the folder or the latest; then the floor, then
+    the app's sync."""
     folder = mailbox.folders[size]
+    count, latest = changes
     everything = all_uids(raw, folder)
-    uids = everything[:: max(1, len(everything) // count)][:count]
+    step = max(1, len(everything) // count)
+    uids = everything[-count:] if latest else everything[::step][:count]
+    label = _catch_up_label(changes)
+    keyword = f"$Bench{count}{'Latest' if latest else ''}"
     pool = ConnectionPool(lambda: open_connection(mailbox.server.imap_settings), size=1)
     try:
         with pool.borrow():
             pass
         # Start from none of them marked, whatever an earlier run left.
         raw.command(f"SELECT {quoted(folder)}")
-        raw.command(f"UID STORE {uid_ranges(uids)} -FLAGS.SILENT ($Bench{count})")
+        raw.command(f"UID STORE {uid_ranges(uids)} -FLAGS.SILENT ({keyword})")
         raw.command("UNSELECT")
         with database.session() as session:
             sync_folder(pool, session, folder)
@@ -138,19 +146,24 @@ def catch_up(
                 modseq = state.highestmodseq
             sign = "+" if run % 2 == 0 else "-"
             raw.command(f"SELECT {quoted(folder)}")
-            raw.command(f"UID STORE {uid_ranges(uids)} {sign}FLAGS.SILENT ($Bench{count})")
+            raw.command(f"UID STORE {uid_ranges(uids)} {sign}FLAGS.SILENT ({keyword})")
             raw.command("UNSELECT")
             floor = floors.changed_since(raw, folder, modseq)
-            figures.add(f"floor catch-up {count} at {size}", _ms(floor))
+            figures.add(f"floor catch-up {label} at {size}", _ms(floor))
             with database.session() as session:
                 start = time.monotonic_ns()
                 events = sync_folder(pool, session, folder)
                 session.commit()
-                figures.add(f"catch-up {count} at {size}", _ms(time.monotonic_ns() - start))
+                figures.add(f"catch-up {label} at {size}", _ms(time.monotonic_ns() - start))
             if len(events) != count:  # shown in the JSON; none so far
-                figures.add(f"wrong event count {count} at {size}", len(events))
+                figures.add(f"wrong event count {label} at {size}", len(events))
     finally:
         pool.close()
+
+
+def _catch_up_label(changes: tuple[int, bool]) -> str:
+    count, latest = changes
+    return f"{count} latest" if latest else str(count)
 
 
 def all_uids(raw: RawBulk, folder: str) -> list[int]:
@@ -224,9 +237,9 @@ def measure_syncs(
             database.dispose()
         database = fresh
     assert database is not None
-    for count in CHANGES:
-        say(f"{folder}: catch-up of {count} changes")
-        catch_up(mailbox, raw, size, count, runs, database, figures)
+    for count, latest in CHANGES:
+        say(f"{folder}: catch-up of {count}{' latest' if latest else ''} changes")
+        catch_up(mailbox, raw, size, (count, latest), runs, database, figures)
     database.dispose()
 
 
@@ -339,11 +352,12 @@ def report(mailbox: Mailbox, sizes: Sequence[int], runs: int, figures: Figures) 
             f"    warm first page  {pair(f'warm page {size}')}   ratio "
             f"{ratio(f'warm page {size}', f'floor page {size}')}",
         ]
-        for count in CHANGES:
+        for changes in CHANGES:
+            label = _catch_up_label(changes)
             lines.append(
-                f"(3) catch-up {count:>5}   {pair(f'catch-up {count} at {size}')}   floor "
-                f"{pair(f'floor catch-up {count} at {size}')}   ratio "
-                f"{ratio(f'catch-up {count} at {size}', f'floor catch-up {count} at {size}')}"
+                f"(3) catch-up {label:>12}   {pair(f'catch-up {label} at {size}')}   floor "
+                f"{pair(f'floor catch-up {label} at {size}')}   ratio "
+                f"{ratio(f'catch-up {label} at {size}', f'floor catch-up {label} at {size}')}"
             )
     lines += [
         "",
