@@ -32,3 +32,12 @@ def count_active_managers(session: Session) -> int:
         .where(User.role == Role.MANAGER.value, User.active.is_(True))
     )
     return session.scalar(query) or 0
+
+
+def first_active_manager(session: Session) -> User | None:
+    return session.scalar(
+        select(User)
+        .where(User.role == Role.MANAGER.value, User.active.is_(True))
+        .order_by(User.id)
+        .limit(1)
+    )

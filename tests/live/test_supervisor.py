@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 import redis
-from flask import Flask
+from flask import Flask, Response, request, request_finished
 from flask.testing import FlaskClient
 from imapclient import IMAPClient
 
@@ -336,10 +336,20 @@ def cached_folder(app: Flask, folder: str) -> bool:
         return folder in cache.cached_folders(session)
 
 
-def test_the_first_request_warms_the_process_up(app: Flask, alice: FlaskClient) -> None:
-    """Logging in started the warm-up: pooled connections are open before
-    the first page asks for one."""
+def test_the_first_request_warms_the_process_up(app: Flask, client: FlaskClient) -> None:
+    """Logging in started the warm-up: INBOX's page was served once to no
+    one (as the first manager), and pooled connections are open before the
+    first page asks for one."""
+    served: list[tuple[str, int]] = []
+
+    def record(_sender: Flask, response: Response, **_extra: object) -> None:
+        served.append((request.path, response.status_code))
+
+    with request_finished.connected_to(record, app):
+        assert log_in(client).status_code == 302
+        assert until(lambda: ("/folders/INBOX", 200) in served, READY_WITHIN)
     assert until(lambda: app.extensions[IMAP_POOL].idle_count >= 2, READY_WITHIN)
+    assert [path for path, _status in served].count("/folders/INBOX") == 1
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
