@@ -78,6 +78,8 @@ class Supervisor:
         return self._watcher is not None
 
     def start(self) -> None:
+        if self._stopped.is_set():
+            return  # stopped before it started (the app closed during the warm-up)
         # The sync thread can hold the GIL for seconds (a first sync of a big
         # folder); a thread waiting for it gets it only after the switch
         # interval, and a request waits that long at each of its many IMAP

@@ -15,6 +15,7 @@ import secrets
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from babel import Locale
 from flask import Blueprint, Flask, abort, current_app, g, render_template, request
@@ -39,6 +40,9 @@ from teaminbox.web.access import (
     rights,
 )
 from teaminbox.web.auth import SignedInUser
+
+if TYPE_CHECKING:
+    from teaminbox.live.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -293,8 +297,17 @@ def _start_supervisor() -> None:
     )
     supervisor = Supervisor(imap, imap_pool(), database(), bus(), lease, timings)
     if app.extensions.setdefault(SUPERVISOR, supervisor) is supervisor:
-        supervisor.start()
-        threading.Thread(target=_warm_up, args=(app,), name="warm-up", daemon=True).start()
+        threading.Thread(
+            target=_warm_up_then_watch, args=(app, supervisor), name="warm-up", daemon=True
+        ).start()
+
+
+def _warm_up_then_watch(app: Flask, supervisor: Supervisor) -> None:
+    """The warm-up first: the watcher starts with a full sync, which for a
+    big mailbox fills the cache for seconds and would share the interpreter
+    with it (and with the first pages) meanwhile."""
+    _warm_up(app)
+    supervisor.start()
 
 
 def _warm_up(app: Flask) -> None:
