@@ -167,3 +167,4 @@ def _register_blueprints(app: Flask) -> None:
         why_pop.bp,
     ):
         app.register_blueprint(blueprint)
+    why_pop.init_app(app)

@@ -35,6 +35,7 @@ DELETED = "\\Deleted"
 DRAFT = "\\Draft"
 TRASH = "\\Trash"  # the SPECIAL-USE attribute (RFC 6154)
 SENT = "\\Sent"  # the SPECIAL-USE attribute (RFC 6154)
+DRAFTS = "\\Drafts"  # the SPECIAL-USE attribute (RFC 6154)
 # The keyword mail clients set on a forwarded message (RFC 5788 registry).
 FORWARDED = "$Forwarded"
 
@@ -211,3 +212,12 @@ def sent_folder(folders: Iterable[Folder]) -> Folder | None:
     listed = [f for f in folders if f.selectable]
     marked = next((f for f in listed if f.special_use == SENT), None)
     return marked or next((f for f in listed if f.name == "Sent"), None)
+
+
+def outgoing_folders(folders: Iterable[Folder]) -> set[str]:
+    """Where mail goes out from, not in: Sent (`sent_folder`) and the
+    folders marked `\\Drafts`."""
+    listed = list(folders)
+    sent = sent_folder(listed)
+    drafts = {f.name for f in listed if f.selectable and f.special_use == DRAFTS}
+    return drafts | ({sent.name} if sent else set())

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from teaminbox.domain import ANSWERED, DELETED, FLAGGED, SEEN, MessageRef
+from teaminbox.domain import ANSWERED, DELETED, FLAGGED, SEEN, MessageRef, sent_folder
 from teaminbox.events import Event, Kind
 from teaminbox.imap.keywords import is_assignee_keyword
 from teaminbox.imap.pool import ConnectionPool
@@ -179,8 +179,6 @@ def _record_reply(session: Session, folder: str, uid: int, event: Event, sent: s
 
 
 def _sent_folders(pool: ConnectionPool) -> set[str]:
-    return {
-        f.name
-        for f in reading.folder_list(pool)
-        if f.special_use == "\\Sent" or f.leaf.casefold() == "sent"
-    }
+    """Sent as replying fills it (`sent_folder`): none, or the one."""
+    sent = sent_folder(reading.folder_list(pool))
+    return {sent.name} if sent else set()

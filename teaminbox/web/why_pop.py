@@ -8,11 +8,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
-from teaminbox.domain import INBOX
+from teaminbox.domain import INBOX, outgoing_folders
 from teaminbox.imap.errors import ImapError
 from teaminbox.pop3 import Pop3Settings
 from teaminbox.services import pop_detector, reading, why_pop
@@ -24,10 +24,9 @@ from teaminbox.web.extensions import htmx, limiter
 bp = Blueprint("why_pop", __name__, url_prefix="/why-pop")
 
 DEMONSTRATIONS = "teaminbox.pop_demonstrations"
+
+
 # Folders whose mail was written here, not received (RFC 6154).
-OUTGOING_USES = ("\\Sent", "\\Drafts")
-
-
 def pop3_settings(config: dict[str, Any]) -> Pop3Settings | None:
     """The POP3 server to demonstrate on, with the IMAP account; None when
     none is configured."""
@@ -73,6 +72,7 @@ def index() -> ResponseReturnValue:
         figures=figures,
         check_minutes=why_pop.CHECK_MINUTES,
         replay_days=why_pop.REPLAY_DAYS,
+        week_days=why_pop.WEEK_DAYS,
         demonstration=may_administer() and pop3_settings(current_app.config) is not None,
     )
 
@@ -126,13 +126,17 @@ def _run_context(token: str) -> dict[str, Any] | None:
     return {"transcript": transcript, "done": done, "now": time.monotonic()}
 
 
+def init_app(app: Flask) -> None:
+    """The process's POP3 demonstrations, when a POP3 server is configured."""
+    settings = pop3_settings(app.config)
+    if settings is not None:
+        app.extensions[DEMONSTRATIONS] = Demonstrations(settings)
+
+
 def _demonstrations() -> Demonstrations:
-    settings = pop3_settings(current_app.config)
-    if settings is None:
-        abort(404)
-    runs: Demonstrations = current_app.extensions.setdefault(
-        DEMONSTRATIONS, Demonstrations(settings)
-    )
+    runs: Demonstrations | None = current_app.extensions.get(DEMONSTRATIONS)
+    if runs is None:
+        abort(404)  # no POP3 server configured
     return runs
 
 
@@ -142,4 +146,4 @@ def _outgoing_folders() -> set[str]:
         folders = reading.folder_list(imap_pool())
     except ImapError:
         return set()
-    return {f.name for f in folders if f.special_use in OUTGOING_USES}
+    return outgoing_folders(folders)

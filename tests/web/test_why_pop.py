@@ -97,6 +97,7 @@ def test_the_page_shows_them_in_both_languages(client: FlaskClient) -> None:
     french = page_text(client, **{"Accept-Language": "fr"})
     assert "Pourquoi pas POP ?" in french
     assert "3 personnes utilisent cette boîte dans TeamInbox." in french
+    assert "Messages arrivés ces 7 derniers jours : 3 ; ces 30 derniers jours : 5." in french
     for english_only in ("people use this mailbox", "What POP3 cannot share", "Why not POP?"):
         assert english_only not in french
 
