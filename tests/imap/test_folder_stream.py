@@ -6,6 +6,7 @@ leaves the connection as imaplib would."""
 from __future__ import annotations
 
 import imaplib
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -99,6 +100,25 @@ def test_hostile_mail_streams_as_imapclient_reads_it(
     assert by_subject["Déjà vu"].sender.email == "é.1@exemple.fr"
     assert by_subject["Déjà vu"].date == datetime(2026, 12, 1, 7)  # the tests run in UTC
     assert by_subject["x"].date == datetime(2026, 11, 30, 9)  # no such day: INTERNALDATE
+
+
+def test_a_huge_hostile_subject_streams_in_one_pass(imap: IMAPClient) -> None:
+    """200 KB of encoded-word starts that never end, as Dovecot sends them
+    in the ENVELOPE: a first sync decoded such a subject in time quadratic
+    in its length (minutes), holding the watcher's thread meanwhile."""
+    name = f"Huge-{uuid.uuid4().hex[:8]}"
+    ensure_folders(imap, [name])
+    subject = "=?a?q?xx" * 25_000
+    raw = f"From: m@evil.test\r\nSubject: {subject}\r\n\r\nx\r\n".encode()
+    append_messages(imap, name, [(raw, (), datetime(2026, 11, 30, 9, tzinfo=UTC))])
+    try:
+        started = time.monotonic()
+        (header,) = streamed(imap, name)
+        assert time.monotonic() - started < 10
+        assert header.subject == subject
+    finally:
+        mailstore.leave_folder(imap)
+        imap.delete_folder(name)
 
 
 def test_the_connection_is_left_as_imaplib_leaves_it(
