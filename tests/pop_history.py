@@ -10,6 +10,8 @@ second 250 to claire, at second 450 to alice.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -18,7 +20,7 @@ from pathlib import Path
 from flask import Flask
 from imapclient import IMAPClient
 
-from teaminbox.demo.dovecot import DovecotServer
+from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
 from teaminbox.domain import Role
 from teaminbox.imap.append import append_messages, ensure_folders
 from teaminbox.services import accounts, audit
@@ -28,6 +30,8 @@ from teaminbox.store.users import find_user
 from tests.conftest import PASSWORD, build_app
 
 CLAIMS = "Réclamations"
+# What Dovecot answers a second POP3 session while the first holds the lock.
+LOCKED = "-ERR [IN-USE] Mailbox is locked by another POP3 session."
 FOLDERS = ("INBOX", CLAIMS, "Sent", "Drafts", "Trash", "Junk")
 
 
@@ -112,6 +116,18 @@ def seed_mailbox(server: DovecotServer, now: datetime) -> None:
             append_messages(client, mail.folder, [(raw_mail(mail, at), mail.flags, at)])
     finally:
         client.logout()
+
+
+@contextmanager
+def seeded_office(root: Path, *, lock_session: bool) -> Iterator[DovecotServer]:
+    """A Dovecot of its own in `root`, POP3 included, with the office's mail;
+    stopped and removed after."""
+    server = start_dovecot(root, pop3_lock_session=lock_session)
+    try:
+        seed_mailbox(server, datetime.now(UTC))
+        yield server
+    finally:
+        stop_dovecot(server, purge=True)
 
 
 def office_app(server: DovecotServer, instance: Path, **overrides: object) -> Flask:

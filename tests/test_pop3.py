@@ -3,23 +3,17 @@ it: both are let in and list the same messages (nothing is deleted)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
-from teaminbox.demo.dovecot import start_dovecot, stop_dovecot
 from teaminbox.pop3 import Outcome, Pop3Settings, Transcript, demonstrate_two_sessions
-from tests.pop_history import seed_mailbox
+from tests.pop_history import seeded_office
 
 
 def test_without_locking_both_sessions_list_the_same_messages(tmp_path: Path) -> None:
-    server = start_dovecot(tmp_path / "dovecot", pop3_lock_session=False)
-    try:
-        seed_mailbox(server, datetime.now(UTC))
+    with seeded_office(tmp_path / "dovecot", lock_session=False) as server:
         seen: list[Transcript] = []
         settings = Pop3Settings(server.host, server.pop3_port, "none", server.user, server.password)
         transcript = demonstrate_two_sessions(settings, seen.append)
-    finally:
-        stop_dovecot(server, purge=True)
     assert transcript.outcome is Outcome.SHARED
     said = {(e.session, e.command.split()[0]): e.answer for e in transcript.exchanges}
     assert said[(1, "PASS")] == said[(2, "PASS")] == ["+OK Logged in."]

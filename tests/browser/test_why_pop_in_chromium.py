@@ -6,7 +6,6 @@ top until dismissed (private Dovecot with pop3_lock_session)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,24 +13,19 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from teaminbox import close_app
-from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
+from teaminbox.demo.dovecot import DovecotServer
 from teaminbox.store.models import PopWarning
 from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import PASSWORD
-from tests.pop_history import office_app, seed_mailbox
+from tests.pop_history import LOCKED, office_app, seeded_office
 
 pytestmark = pytest.mark.browser
-LOCKED = "-ERR [IN-USE] Mailbox is locked by another POP3 session."
 
 
 @pytest.fixture
 def office(tmp_path: Path) -> Iterator[DovecotServer]:
-    server = start_dovecot(tmp_path / "dovecot", pop3_lock_session=True)
-    try:
-        seed_mailbox(server, datetime.now(UTC))
+    with seeded_office(tmp_path / "dovecot", lock_session=True) as server:
         yield server
-    finally:
-        stop_dovecot(server, purge=True)
 
 
 @pytest.fixture

@@ -18,27 +18,22 @@ from flask.testing import FlaskClient
 from imapclient import IMAPClient
 
 from teaminbox import close_app
-from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
+from teaminbox.demo.dovecot import DovecotServer
 from teaminbox.services import why_pop
 from teaminbox.services.rights import RightsView, set_grant
 from teaminbox.store.db import Database
 from teaminbox.store.models import PopWarning
 from teaminbox.store.users import find_user
 from tests.conftest import csrf_token, log_in
-from tests.pop_history import CLAIMS, EXPECTED, FOLDERS, office_app, seed_mailbox
+from tests.pop_history import CLAIMS, EXPECTED, FOLDERS, LOCKED, office_app, seeded_office
 
-LOCKED = "-ERR [IN-USE] Mailbox is locked by another POP3 session."
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotServer]:
-    server = start_dovecot(tmp_path_factory.mktemp("why-pop"), pop3_lock_session=True)
-    try:
-        seed_mailbox(server, datetime.now(UTC))
+    with seeded_office(tmp_path_factory.mktemp("why-pop"), lock_session=True) as server:
         yield server
-    finally:
-        stop_dovecot(server, purge=True)
 
 
 @pytest.fixture
