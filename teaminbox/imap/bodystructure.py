@@ -102,7 +102,10 @@ def _continuation(rest: str) -> tuple[int, bool]:
     """From the part after the first '*': ("0*" → 0, encoded), ("" → 0, encoded)."""
     encoded = rest.endswith("*") or rest == ""
     digits = rest.rstrip("*")
-    return (int(digits) if digits.isdigit() else 0), encoded
+    # ASCII digits only ("²" is a digit to isdigit, not to int), and few of
+    # them (int refuses more than 4,300): anything else is section 0.
+    number = digits.isascii() and digits.isdigit() and len(digits) <= 9
+    return (int(digits) if number else 0), encoded
 
 
 def _filename(params: dict[str, str], key: str = "filename") -> str | None:

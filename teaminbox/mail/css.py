@@ -143,7 +143,7 @@ def parse_declarations(source: str | Body) -> list[Declaration]:
 
 
 def _read_values(text: str) -> tuple[Node, ...]:
-    return _nodes(tinycss2.parse_component_value_list(_clean_text(text), skip_comments=True), 0)
+    return _nodes(_tokens(text), 0)
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -156,7 +156,19 @@ def _clean_text(text: str) -> str:
 def _source(source: str | Body) -> Any:
     if isinstance(source, Body):
         return source._content
-    return tinycss2.parse_component_value_list(_clean_text(source), skip_comments=True)
+    return _tokens(source)
+
+
+def _tokens(text: str) -> list[Any]:
+    """tinycss2's reading of `text`; nothing when it cannot read it (it makes
+    an int of a number's digits, and Python refuses more than 4,300)."""
+    try:
+        tokens: list[Any] = tinycss2.parse_component_value_list(
+            _clean_text(text), skip_comments=True
+        )
+    except ValueError:
+        return []
+    return tokens
 
 
 # Reading tinycss2's nodes --------------------------------------------------------

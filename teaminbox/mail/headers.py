@@ -73,23 +73,25 @@ def _decode_encoded_words(text: str) -> str:
     adjacent words in one charset are decoded together.
     """
     pieces: list[str] = []
-    run: tuple[str, bytes] | None = None  # adjacent words in one charset, still bytes
+    # Adjacent words in one charset, still bytes (joined once: adding each
+    # word to the run was quadratic in a long run).
+    run: tuple[str, list[bytes]] | None = None
     position = 0
     for match in _ENCODED_WORD.finditer(text):
         between = text[position : match.start()]
         charset = match.group(1).split("*", 1)[0].lower()
         word = _decode_word(match.group(2), match.group(3))
         if run is not None and run[0] == charset and not between.strip():
-            run = (charset, run[1] + word)
+            run[1].append(word)
         else:
             if run is not None:
-                pieces.append(decode_text(run[1], run[0]))
+                pieces.append(decode_text(b"".join(run[1]), run[0]))
             if run is None or between.strip():
                 pieces.append(between)
-            run = (charset, word)
+            run = (charset, [word])
         position = match.end()
     if run is not None:
-        pieces.append(decode_text(run[1], run[0]))
+        pieces.append(decode_text(b"".join(run[1]), run[0]))
     pieces.append(text[position:])
     return "".join(pieces)
 

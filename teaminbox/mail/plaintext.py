@@ -47,14 +47,21 @@ def _link_urls(line: str) -> str:
 
 
 def _trim(url: str) -> str:
-    """Drop trailing punctuation and closers that have no opener inside the URL."""
-    while url:
-        last = url[-1]
-        if last in _TRAILING or (last in _PAIRS and url.count(last) > url.count(_PAIRS[last])):
-            url = url[:-1]
+    """Drop trailing punctuation and closers that have no opener inside the URL.
+    (The brackets are counted once: counting them again for each character
+    dropped took time quadratic in a hostile run of ")".)"""
+    unmatched = {closer: url.count(closer) - url.count(opener) for closer, opener in _PAIRS.items()}
+    end = len(url)
+    while end:
+        last = url[end - 1]
+        if last in _TRAILING:
+            end -= 1
+        elif unmatched.get(last, 0) > 0:
+            unmatched[last] -= 1
+            end -= 1
         else:
-            return url
-    return url
+            break
+    return url[:end]
 
 
 def _has_host(url: str) -> bool:

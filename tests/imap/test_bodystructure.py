@@ -63,3 +63,11 @@ def test_encoded_word_file_name_and_rfc822_part() -> None:
     parts = parse_bodystructure(structure(raw))
     assert parts[1].filename == "résumé.txt"
     assert parts[1].is_attachment
+
+
+def test_continuation_numbers_python_cannot_read_are_section_zero() -> None:
+    # "²" is a digit to str.isdigit, not to int; int refuses 4,300 digits.
+    for key in ("NAME*²".encode(), b"NAME*" + b"9" * 5000 + b"*"):
+        raw = b'("APPLICATION" "OCTET-STREAM" ("' + key + b'" "utf-8\'\'devis.pdf") NIL NIL'
+        (part,) = parse_bodystructure(structure(raw + b' "BASE64" 10 NIL NIL NIL NIL)'))
+        assert part.mime_type == "application/octet-stream"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from markupsafe import Markup
 
@@ -48,3 +50,11 @@ def test_render_plain_text(text: str, expected: str) -> None:
     rendered = render_plain_text(text)
     assert isinstance(rendered, Markup)
     assert str(rendered) == expected
+
+
+def test_a_url_ending_in_a_long_run_of_closers_is_trimmed_in_one_pass() -> None:
+    # Each ")" dropped used to count the brackets again: quadratic in the run.
+    started = time.monotonic()
+    rendered = render_plain_text("see http://example.com/a" + ")" * 200_000)
+    assert time.monotonic() - started < 5
+    assert 'href="http://example.com/a"' in rendered

@@ -407,3 +407,11 @@ def test_random_hostile_mixes_stay_inert(seed: int) -> None:
         assert "<" not in style
         assert "evil.example" not in style
         assert "expression" not in style
+
+
+def test_a_number_too_long_for_python_drops_its_style_not_the_message() -> None:
+    # tinycss2 makes an int of a number's digits; Python refuses 4,300 and more.
+    huge = "9" * 5000
+    result = clean(f"<style>p{{margin:{huge}px}}</style><p style='width:{huge}px'>Bonjour</p>")
+    assert "Bonjour" in result.html
+    assert huge not in result.html
