@@ -54,9 +54,26 @@ def _quoted_printable(chunks: Iterable[bytes]) -> Iterator[bytes]:
     pending = b""
     for chunk in chunks:
         pending += chunk
-        cut = pending.rfind(b"\n") + 1
+        cut = _safe_cut(pending)
         if cut:
             yield quopri.decodestring(pending[:cut])
             pending = pending[cut:]
     if pending:
         yield quopri.decodestring(pending)
+
+
+def _safe_cut(data: bytes) -> int:
+    """Where `data` can be cut so that each side decodes alone: after its
+    last line end, else (a hostile part with no line ends, which would
+    otherwise pile up whole) before the last bytes that an escape (=XX), a
+    soft line break or white space ahead of a line end could span."""
+    cut = data.rfind(b"\n") + 1
+    if cut:
+        return cut
+    cut = len(data) - 2
+    while cut > 0 and (data[cut - 1] in _SPANNING or data[cut - 2 : cut - 1] == b"="):
+        cut -= 1
+    return max(cut, 0)
+
+
+_SPANNING = frozenset(b"= \t\r")
