@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import nh3
 
+from teaminbox.mail.nesting import as_text, too_deep
 from teaminbox.mail.styles import clean_style_attribute, clean_stylesheet
 from teaminbox.mail.urls import ResourceGate, link_target
 
@@ -127,6 +128,8 @@ def sanitize_html(
     `cid_url` should not raise: inside an HTML attribute nh3 would swallow the
     error (dropping the attribute, reporting it to `sys.unraisablehook`).
     """
+    if too_deep(html):
+        return SanitizedHtml(html=as_text(html), blocked_remote=0)
     html = _SURROGATES.sub("\ufffd", html)  # nh3 takes only encodable text
     gate = ResourceGate(allow_remote=allow_remote, cid_url=cid_url)
     # A per-call secret marks the <style> elements nh3 kept, so that no text
