@@ -1,14 +1,22 @@
 """The text of an HTML mail body, for quoting it in a plain-text reply.
 
-Reading only: scripts, styles and the head are dropped, blocks become
+Reading only: scripts, styles and titles are dropped, blocks become
 paragraphs, `<br>` a line break, list items lines starting with `- `, and a
 link keeps its text followed by its address when they differ. Never raises.
+
+The body is hostile and may be large: nh3 first reduces it to well-formed
+markup holding only the tags read here, and each piece of text is added
+without going over the line built so far.
 """
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+
+import nh3
+
+from teaminbox.mail.nesting import as_text, too_deep
 
 _BLOCKS = frozenset(
     {
@@ -17,8 +25,13 @@ _BLOCKS = frozenset(
         "main", "nav", "ol", "p", "pre", "section", "table", "tr", "ul",
     }
 )  # fmt: skip
-_SKIPPED = frozenset({"head", "script", "style", "template", "title", "noscript"})
+_CELLS = frozenset({"td", "th"})
+_TAGS = _BLOCKS | _CELLS | {"a", "br", "li"}
+# Removed with everything inside them (nh3 keeps the text of other tags).
+_SKIPPED = frozenset({"script", "style", "template", "title", "noscript"})
+_SHOWN_HREFS = ("http://", "https://")
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class _TextCollector(HTMLParser):
@@ -26,61 +39,73 @@ class _TextCollector(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.lines: list[str] = []
         self._line: list[str] = []
-        self._skipping = 0
+        self._after_space = False
         self._pre = 0
-        self._links: list[str | None] = []
+        # The open link's href and the text shown for it (nh3 never nests links).
+        self._link: tuple[str | None, list[str]] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIPPED:
-            self._skipping += 1
-        elif tag == "br":
+        if tag == "br":
             self._break()
         elif tag == "li":
             if self._line:
                 self._break()
-            self._line.append("- ")
+            self._append("- ")
         elif tag in _BLOCKS:
             self._paragraph()
             if tag == "pre":
                 self._pre += 1
-        if tag in ("td", "th") and self._line:
-            self._line.append(" ")
+        if tag in _CELLS and self._line:
+            self._append(" ")
         if tag == "a":
-            self._links.append(dict(attrs).get("href"))
+            self._link = (dict(attrs).get("href"), [])
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag == "li" and self._line:
+        if tag == "li" and self._line:
             self._break()
         elif tag in _BLOCKS:
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
             self._paragraph()
-        elif tag == "a" and self._links:
-            href = self._links.pop()
-            shown = "".join(self._line)
-            if href and href.startswith(("http://", "https://")) and href not in shown:
-                self._line.append(f" <{href}>")
+        elif tag == "a" and self._link is not None:
+            href, shown = self._link
+            self._link = None
+            if href and href.startswith(_SHOWN_HREFS) and href not in "".join(shown):
+                self._append(f" <{href}>")
 
     def handle_data(self, data: str) -> None:
-        if self._skipping:
-            return
         if self._pre:
             first, *rest = data.split("\n")
-            self._line.append(first)
+            self._add(first)
             for line in rest:
                 self._break()
-                self._line.append(line)
+                self._add(line)
             return
         text = _SPACES.sub(" ", data)
-        if not self._line or "".join(self._line).endswith((" ", "- ")):
+        if not self._line or self._after_space:
             text = text.lstrip()
+        self._add(text)
+
+    def _add(self, text: str) -> None:
+        """Add text of the message: to the line and to the open link's text."""
+        self._append(text)
+        if self._link is not None:
+            self._link[1].append(text)
+
+    def _append(self, text: str) -> None:
+        """Add to the line, noting whether it now ends with a space.
+
+        Joining the line to look at its end for every piece of text would
+        take time quadratic in the number of pieces on a line.
+        """
         self._line.append(text)
+        if text:
+            self._after_space = text.endswith(" ")
 
     def _break(self) -> None:
         self.lines.append("".join(self._line).rstrip())
         self._line = []
+        self._after_space = False
 
     def _paragraph(self) -> None:
         if self._line:
@@ -97,6 +122,29 @@ class _TextCollector(HTMLParser):
 def html_to_text(html: str) -> str:
     """The readable text of `html`, paragraphs separated by a blank line."""
     collector = _TextCollector()
-    collector.feed(html)
+    collector.feed(_well_formed(html))
     collector.close()
     return re.sub(r"\n{3,}", "\n\n", collector.text())
+
+
+def _well_formed(html: str) -> str:
+    """`html` as nh3 serialises it, keeping only the tags and hrefs read here.
+
+    Python 3.11's `html.parser` takes time quadratic in the input on
+    unterminated markup (`'<a x="' * n`, CVE-2025-6069); nh3 (html5ever)
+    parses it in linear time, the way browsers do, and writes every tag and
+    attribute terminated, comments removed. The text it escapes is decoded
+    again by `convert_charrefs`. nh3 takes only encodable text, hence the
+    surrogates replaced. HTML nested too deep for html5ever (`too_deep`)
+    goes as its text.
+    """
+    if too_deep(html):
+        html = as_text(html)
+    return nh3.clean(
+        _SURROGATES.sub("\ufffd", html),
+        tags=set(_TAGS),
+        clean_content_tags=set(_SKIPPED),
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https"},
+        link_rel=None,
+    )
