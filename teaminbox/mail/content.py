@@ -84,6 +84,12 @@ def _decode_base64(payload: bytes) -> bytes:
     return b"".join(decoded)
 
 
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate (which no page, and not nh3, can
+    encode) replaced by U+FFFD."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
 def decode_text(payload: bytes, charset: str | None) -> str:
     """Decode a text part, never raising.
 
@@ -101,7 +107,7 @@ def decode_text(payload: bytes, charset: str | None) -> str:
             text = None
     if text is None:
         text = payload.decode("utf-8", errors=_FALLBACK_ERRORS)
-    return _SURROGATES.sub("\ufffd", text.removeprefix("\ufeff").replace("\x00", ""))
+    return without_surrogates(text.removeprefix("\ufeff").replace("\x00", ""))
 
 
 @functools.lru_cache(maxsize=64)

@@ -30,6 +30,8 @@ from typing import Any, Literal
 import tinycss2
 from tinycss2 import ast
 
+from teaminbox.mail.content import without_surrogates
+
 MAX_DEPTH = 16
 """Blocks and functions nested deeper than this are read as an `error` token."""
 
@@ -146,13 +148,6 @@ def _read_values(text: str) -> tuple[Node, ...]:
     return _nodes(_tokens(text), 0)
 
 
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def _clean_text(text: str) -> str:
-    return _SURROGATES.sub("\ufffd", text)
-
-
 def _source(source: str | Body) -> Any:
     if isinstance(source, Body):
         return source._content
@@ -164,7 +159,7 @@ def _tokens(text: str) -> list[Any]:
     an int of a number's digits, and Python refuses more than 4,300)."""
     try:
         tokens: list[Any] = tinycss2.parse_component_value_list(
-            _clean_text(text), skip_comments=True
+            without_surrogates(text), skip_comments=True
         )
     except ValueError:
         return []

@@ -10,7 +10,7 @@ import base64
 import binascii
 import re
 
-from teaminbox.mail.content import decode_text
+from teaminbox.mail.content import decode_text, without_surrogates
 
 # charset, optional RFC 2231 language, encoding, text. Encoded text should not
 # hold spaces, but some mailers put them there unencoded; it never holds a
@@ -20,7 +20,6 @@ from teaminbox.mail.content import decode_text
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+?)\?([QqBb])\?([^?]*)\?=")
 _BASE64_JUNK = re.compile(r"[^A-Za-z0-9+/]")
 _SURROGATE_ESCAPES = re.compile("[\udc80-\udcff]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
 # Controls are dropped, except those that separate words, which become spaces.
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _FOLDING = re.compile(r"\r?\n(?=[ \t])")
@@ -59,7 +58,7 @@ def _as_text(raw: bytes | str) -> str:
             return decode_text(raw.encode("utf-8", errors="surrogateescape"), None)
         except UnicodeEncodeError:
             pass
-    return _SURROGATES.sub("\ufffd", raw)
+    return without_surrogates(raw)
 
 
 def _unfold(text: str) -> str:

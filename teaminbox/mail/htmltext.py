@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 
 import nh3
 
+from teaminbox.mail.content import without_surrogates
 from teaminbox.mail.nesting import as_text, too_deep
 
 _BLOCKS = frozenset(
@@ -31,7 +32,6 @@ _TAGS = _BLOCKS | _CELLS | {"a", "br", "li"}
 _SKIPPED = frozenset({"script", "style", "template", "title", "noscript"})
 _SHOWN_HREFS = ("http://", "https://")
 _SPACES = re.compile(r"[ \t\r\n\f\v\u00a0]+")
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 class _TextCollector(HTMLParser):
@@ -141,7 +141,7 @@ def _well_formed(html: str) -> str:
     if too_deep(html):
         html = as_text(html)
     return nh3.clean(
-        _SURROGATES.sub("\ufffd", html),
+        without_surrogates(html),
         tags=set(_TAGS),
         clean_content_tags=set(_SKIPPED),
         attributes={"a": {"href"}},

@@ -6,11 +6,12 @@ import re
 
 from markupsafe import Markup, escape
 
+from teaminbox.mail.content import without_surrogates
+
 # Only http(s) and www. are linked: the scheme of a link is never taken from the text.
 _URL = re.compile(r"(?<![\w.@/])(?:https?://|www\.)[^\s<>\"]+", re.IGNORECASE)
 _TRAILING = ".,;:!?'*"
 _PAIRS = {")": "(", "]": "[", "}": "{"}
-_SURROGATES = re.compile("[\ud800-\udfff]")
 _LINK = '<a href="{href}" rel="noopener noreferrer nofollow" target="_blank">{text}</a>'
 
 
@@ -22,7 +23,7 @@ def render_plain_text(text: str) -> Markup:
     ending a sentence or closing a parenthesis stays outside the link. NUL
     characters are dropped and lone surrogates replaced by U+FFFD.
     """
-    text = _SURROGATES.sub("\ufffd", text.replace("\x00", ""))
+    text = without_surrogates(text.replace("\x00", ""))
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     rendered: list[str] = []
     for line in lines:

@@ -25,13 +25,13 @@ then removes; a `<style>` element's text is serialised raw, never holding
 from __future__ import annotations
 
 import copy
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import nh3
 
+from teaminbox.mail.content import without_surrogates
 from teaminbox.mail.nesting import as_text, too_deep
 from teaminbox.mail.styles import clean_style_attribute, clean_stylesheet
 from teaminbox.mail.urls import ResourceGate, link_target
@@ -94,7 +94,6 @@ _LINK_REL = "noopener noreferrer nofollow"
 _URL_SCHEMES = {"http", "https", "mailto", "tel", "cid", "data"}
 _STYLE_MARKER = "data-teaminbox-style"
 _SET_BY_NH3 = frozenset({"target", "rel", _STYLE_MARKER})
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _allowed_attributes() -> dict[str, set[str]]:
@@ -130,7 +129,7 @@ def sanitize_html(
     """
     if too_deep(html):
         return SanitizedHtml(html=as_text(html), blocked_remote=0)
-    html = _SURROGATES.sub("\ufffd", html)  # nh3 takes only encodable text
+    html = without_surrogates(html)  # nh3 takes only encodable text
     gate = ResourceGate(allow_remote=allow_remote, cid_url=cid_url)
     # A per-call secret marks the <style> elements nh3 kept, so that no text
     # of the message can pose as one.
