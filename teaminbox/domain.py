@@ -14,6 +14,15 @@ from enum import StrEnum
 
 INBOX = "INBOX"  # the one folder name IMAP fixes (RFC 3501)
 SEEN = "\\Seen"
+ANSWERED = "\\Answered"
+FLAGGED = "\\Flagged"
+DELETED = "\\Deleted"
+DRAFT = "\\Draft"
+TRASH = "\\Trash"  # the SPECIAL-USE attribute (RFC 6154)
+SENT = "\\Sent"  # the SPECIAL-USE attribute (RFC 6154)
+DRAFTS = "\\Drafts"  # the SPECIAL-USE attribute (RFC 6154)
+# The keyword mail clients set on a forwarded message (RFC 5788 registry).
+FORWARDED = "$Forwarded"
 
 
 def local_zone() -> timezone:
@@ -27,17 +36,6 @@ def local_zone() -> timezone:
 @functools.lru_cache(maxsize=4)
 def _fixed_zone(east: int) -> timezone:
     return timezone(timedelta(seconds=east))
-
-
-ANSWERED = "\\Answered"
-FLAGGED = "\\Flagged"
-DELETED = "\\Deleted"
-DRAFT = "\\Draft"
-TRASH = "\\Trash"  # the SPECIAL-USE attribute (RFC 6154)
-SENT = "\\Sent"  # the SPECIAL-USE attribute (RFC 6154)
-DRAFTS = "\\Drafts"  # the SPECIAL-USE attribute (RFC 6154)
-# The keyword mail clients set on a forwarded message (RFC 5788 registry).
-FORWARDED = "$Forwarded"
 
 
 class Role(StrEnum):

@@ -242,7 +242,8 @@ class _Blocks:
                 raise imaplib.IMAP4.abort("socket error: EOF")
             pending.append(block)
             have += len(block)
-            if have >= size if size else (b"\r\n" in block or tail + block[:1] == b"\r\n"):
+            complete = have >= size if size else b"\r\n" in tail + block
+            if complete:
                 break
             tail = block[-1:]
         self.data = b"".join(pending)

@@ -123,5 +123,4 @@ def _codec_for(charset: str | None) -> str | None:
         return None
     if name in _NOT_CHARSETS:
         return None
-    name = _SUPERSETS.get(name, name)
-    return name
+    return _SUPERSETS.get(name, name)

@@ -25,19 +25,13 @@ def count_users(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(User)) or 0
 
 
+# Who may run the office: a manager whose account is not disabled.
+_ACTIVE_MANAGER = (User.role == Role.MANAGER.value, User.active.is_(True))
+
+
 def count_active_managers(session: Session) -> int:
-    query = (
-        select(func.count())
-        .select_from(User)
-        .where(User.role == Role.MANAGER.value, User.active.is_(True))
-    )
-    return session.scalar(query) or 0
+    return session.scalar(select(func.count()).select_from(User).where(*_ACTIVE_MANAGER)) or 0
 
 
 def first_active_manager(session: Session) -> User | None:
-    return session.scalar(
-        select(User)
-        .where(User.role == Role.MANAGER.value, User.active.is_(True))
-        .order_by(User.id)
-        .limit(1)
-    )
+    return session.scalar(select(User).where(*_ACTIVE_MANAGER).order_by(User.id).limit(1))

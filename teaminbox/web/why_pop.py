@@ -26,7 +26,6 @@ bp = Blueprint("why_pop", __name__, url_prefix="/why-pop")
 DEMONSTRATIONS = "teaminbox.pop_demonstrations"
 
 
-# Folders whose mail was written here, not received (RFC 6154).
 def pop3_settings(config: dict[str, Any]) -> Pop3Settings | None:
     """The POP3 server to demonstrate on, with the IMAP account; None when
     none is configured."""
