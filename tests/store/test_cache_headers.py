@@ -3,12 +3,15 @@ batches, without caching a UID twice, every field kept."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
-from teaminbox.domain import MessageHeader, Person
+from teaminbox.domain import MessageHeader, Person, local_zone
 from teaminbox.store import cache
 from teaminbox.store.db import Database
 from teaminbox.store.models import CachedMessage
@@ -66,3 +69,31 @@ def test_a_filled_row_and_an_added_row_keep_a_date_alike(database: Database) -> 
         for name in ("Filled", "Added"):
             page = cache.page_of(session, name, 1, 50)
             assert page is not None and page.headers[0].date == summer.date
+
+
+@pytest.fixture
+def in_paris(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The app's local zone has daylight saving time."""
+    monkeypatch.setenv("TZ", "Europe/Paris")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_cached_date_is_the_instant_imapclient_meant(database: Database, in_paris: None) -> None:
+    # imapclient's naive dates are in the offset of now (FixedOffset.for_system),
+    # whatever their own DST: a July date read in December is an hour off if
+    # stored in its own summer offset (PostgreSQL holds instants).
+    dates = [datetime(2026, 7, 14, 9, 30), datetime(2026, 1, 14, 9, 30)]
+    headers = [replace(header(uid), date=date) for uid, date in enumerate(dates, 1)]
+    with database.session() as session:
+        for name, write in (("Filled", cache.fill_folder), ("Added", cache.add_headers)):
+            write(session, cache.save_version(session, name, 1, 3, 5), headers)
+        session.commit()
+        zone = local_zone()
+        for stored, in_folder in session.execute(
+            select(CachedMessage.date, CachedMessage.uid).order_by(CachedMessage.id)
+        ):
+            instant = stored if stored.tzinfo else stored.replace(tzinfo=zone)
+            assert instant == dates[in_folder - 1].replace(tzinfo=zone)
