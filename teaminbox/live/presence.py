@@ -71,18 +71,23 @@ class PresenceBoard:
             presence = Presence(tab, event.actor, MessageRef(event.folder, event.uid), activity)
             self._by_tab[tab] = (presence, self._clock() + self._lifetime)
 
-    def on(self, ref: MessageRef, *, besides: str | None = None) -> list[Presence]:
-        """Who is on `ref` now, one entry per person (replying wins over
-        reading), without `besides` (the person asking)."""
+    def in_folder(self, folder: str, *, besides: str | None = None) -> dict[int, list[Presence]]:
+        """Who is on each message of `folder` someone is on now (UID → one
+        entry per person, replying wins over reading), without `besides`
+        (the person asking)."""
         now = self._clock()
         with self._lock:
             for tab in [t for t, (_, until) in self._by_tab.items() if until < now]:
                 del self._by_tab[tab]
-            here = [p for p, _ in self._by_tab.values() if p.ref == ref and p.user != besides]
-        people: dict[str, Presence] = {}
+            here = [
+                p for p, _ in self._by_tab.values() if p.ref.folder == folder and p.user != besides
+            ]
+        by_uid: dict[int, dict[str, Presence]] = {}
         for presence in sorted(here, key=lambda p: p.activity is Activity.REPLYING):
-            people[presence.user] = presence
-        return sorted(people.values(), key=lambda p: p.user)
+            by_uid.setdefault(presence.ref.uid, {})[presence.user] = presence
+        return {
+            uid: sorted(people.values(), key=lambda p: p.user) for uid, people in by_uid.items()
+        }
 
     def tab(self, tab: str) -> Presence | None:
         with self._lock:

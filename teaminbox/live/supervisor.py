@@ -22,6 +22,7 @@ from teaminbox.imap.connection import ImapSettings
 from teaminbox.imap.errors import ImapError
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.live.cache_trust import CacheTrust
+from teaminbox.live.foreground import Foreground
 from teaminbox.live.leader import Lease
 from teaminbox.live.watcher import Watcher
 from teaminbox.services import feed, history, pop_detector, reading
@@ -35,6 +36,11 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 2.0
 # Seconds between GIL hand-overs in a process that syncs (see start).
 SWITCH_INTERVAL = 0.001
+# Longest a first sync waits, at each of its paces (about 1 ms of work
+# apart), for the pages being served to end (foreground.py): longer than a
+# page takes; a steady stream of pages slows the sync (to 1/50th at worst),
+# never stops it.
+GIVE_WAY_SECONDS = 0.05
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,7 @@ class Supervisor:
         bus: Bus,
         lease: Lease,
         timings: Timings,
+        foreground: Foreground,
     ) -> None:
         self._settings = settings
         self._pool = pool
@@ -64,6 +71,7 @@ class Supervisor:
         self._bus = bus
         self._lease = lease
         self._timings = timings
+        self._foreground = foreground
         self._stopped = threading.Event()
         self._pending = threading.Condition()
         self._folders: set[str] = set()
@@ -187,12 +195,15 @@ class Supervisor:
             if folders is None:  # every folder the server lists, and only those
                 folders = {f.name for f in reading.folder_list(self._pool) if f.selectable}
                 forget_unlisted(session, folders)
-            events = sync_folders(self._pool, session, sorted(folders))
+            events = sync_folders(self._pool, session, sorted(folders), pace=self._give_way)
             history.record_outside(self._pool, session, events)
             pop_detector.watch_expunges(session, events)
             events = feed.record(session, events, keep=self._timings.keep_events)
             session.commit()
         feed.publish(self._bus, events)
+
+    def _give_way(self) -> None:
+        self._foreground.give_way(GIVE_WAY_SECONDS)
 
 
 def _status(*, connected: bool) -> Event:

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import functools
+from datetime import UTC, date, datetime, tzinfo
 
-from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale
+from babel import dates
+from flask import Flask, g
+from flask_babel import format_datetime, format_decimal, get_locale, get_timezone
 
 from teaminbox.rights import Right
 
 
 def mail_date(value: datetime) -> str:
-    """Today's mail shows its time, older mail its date."""
-    moment = value if value.tzinfo else value.replace(tzinfo=UTC)
-    if moment.astimezone(UTC).date() == datetime.now(UTC).date():
-        return str(format_time(moment, "short"))
-    return str(format_date(moment, "medium"))
+    """Today's mail shows its time, older mail its date, in the person's
+    zone and language (a list shows 50: the locale and zone are looked up
+    once per request, a date once per day, zone and language)."""
+    if "mail_calendar" not in g:
+        zone = get_timezone()
+        g.mail_calendar = (str(get_locale() or "en"), zone, datetime.now(zone).date())
+    return _mail_date(value if value.tzinfo else value.replace(tzinfo=UTC), *g.mail_calendar)
+
+
+@functools.lru_cache(maxsize=4096)
+def _mail_date(moment: datetime, locale: str, zone: tzinfo, today: date) -> str:
+    local = moment.astimezone(zone)
+    if local.date() == today:
+        return dates.format_time(local, "short", locale=locale)
+    return dates.format_date(local.date(), "medium", locale=locale)
 
 
 def full_date(value: datetime) -> str:

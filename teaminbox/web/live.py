@@ -9,6 +9,7 @@ own fresh HTML here, through the same rights checks as a page load.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import secrets
@@ -25,6 +26,7 @@ from flask_login import current_user, login_required, login_user
 from teaminbox.bus import Bus, bus_for
 from teaminbox.domain import INBOX, MessageRef, same_folder
 from teaminbox.events import Event, Kind
+from teaminbox.live.foreground import CountedRequests, Foreground
 from teaminbox.live.presence import Activity, PresenceBoard, presence_event
 from teaminbox.rights import Right
 from teaminbox.services import actions, feed, reading
@@ -50,6 +52,7 @@ bp = Blueprint("live", __name__)
 
 BUS = "teaminbox.bus"
 BOARD = "teaminbox.presence"
+FOREGROUND = "teaminbox.foreground"
 SUPERVISOR = "teaminbox.supervisor"
 TREE = "tree"
 # Names nobody: every open stream re-reads its person's account and rights.
@@ -68,10 +71,13 @@ def init_app(app: Flask) -> None:
         message_key=message_key,
         folder_key=folder_key,
         presences=_presences,
+        presences_in=_presences_in,
         live_cursor=live_cursor,
         tab_id=tab_id,
     )
     if app.config["LIVE_UPDATES"]:
+        app.extensions[FOREGROUND] = foreground = Foreground()
+        app.wsgi_app = CountedRequests(app.wsgi_app, foreground)  # type: ignore[method-assign]
         app.before_request(_start_supervisor)
 
 
@@ -109,6 +115,7 @@ def message_key(folder: str, uid: int) -> str:
     return f"m-{_folder_hash(folder)}-{uid}"
 
 
+@functools.lru_cache(maxsize=1024)
 def _folder_hash(folder: str) -> str:
     name = "INBOX" if same_folder(folder, "INBOX") else folder
     return hashlib.sha256(name.encode()).hexdigest()[:12]
@@ -219,9 +226,17 @@ def _valid_tab(tab: str) -> bool:
 
 def _presences(folder: str, uid: int) -> list[tuple[str, str]]:
     """(display name, activity) of the others on this message now."""
+    return _presences_in(folder).get(uid, [])
+
+
+def _presences_in(folder: str) -> dict[int, list[tuple[str, str]]]:
+    """`_presences` of every message of `folder` someone else is on, at
+    once (a list of 50 rows asks once, not 50 times)."""
     mine = current_user.user.username if current_user.is_authenticated else None
-    people = board().on(MessageRef(folder, uid), besides=mine)
-    return [(_display_name(p.user), p.activity.value) for p in people]
+    return {
+        uid: [(_display_name(p.user), p.activity.value) for p in people]
+        for uid, people in board().in_folder(folder, besides=mine).items()
+    }
 
 
 def _display_name(username: str) -> str:
@@ -295,7 +310,9 @@ def _start_supervisor() -> None:
         lease_seconds=config["WATCH_LEASE_SECONDS"],
         keep_events=timedelta(hours=config["EVENTS_KEEP_HOURS"]),
     )
-    supervisor = Supervisor(imap, imap_pool(), database(), bus(), lease, timings)
+    supervisor = Supervisor(
+        imap, imap_pool(), database(), bus(), lease, timings, app.extensions[FOREGROUND]
+    )
     if app.extensions.setdefault(SUPERVISOR, supervisor) is supervisor:
         threading.Thread(
             target=_warm_up_then_watch, args=(app, supervisor), name="warm-up", daemon=True

@@ -12,6 +12,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,14 +26,17 @@ from teaminbox import close_app, create_app
 from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
 from teaminbox.domain import FolderPage
 from teaminbox.imap import mailstore
-from teaminbox.imap.append import ensure_folders
+from teaminbox.imap.append import append_messages, ensure_folders
 from teaminbox.imap.connection import open_connection
 from teaminbox.imap.errors import ImapUnavailable
+from teaminbox.live import supervisor
+from teaminbox.live.foreground import Foreground
 from teaminbox.services.rights import set_grant
+from teaminbox.services.sync import PACE_EVERY
 from teaminbox.store import cache, watch
 from teaminbox.store.db import Database
 from teaminbox.web.access import IMAP_POOL, MAILBOX_KEY
-from teaminbox.web.live import SUPERVISOR, message_key
+from teaminbox.web.live import FOREGROUND, SUPERVISOR, message_key
 from tests.conftest import app_config, build_app, csrf_token, log_in
 from tests.event_stream import EventStreamReader
 from tests.imap_helpers import (
@@ -350,6 +354,37 @@ def test_the_first_request_warms_the_process_up(app: Flask, client: FlaskClient)
         assert until(lambda: ("/folders/INBOX", 200) in served, READY_WITHIN)
     assert until(lambda: app.extensions[IMAP_POOL].idle_count >= 2, READY_WITHIN)
     assert [path for path, _status in served].count("/folders/INBOX") == 1
+
+
+def test_a_first_sync_waits_while_a_page_is_being_served(
+    app: Flask, client: FlaskClient, other: IMAPClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watcher's first sync caches each folder whole; while a page is
+    being served it steps aside (between paces) until the page is done,
+    rather than share the interpreter with it. (A page is what
+    CountedRequests counts: tests/live/test_foreground.py.)"""
+    when = datetime.now(UTC)
+    mail = [(f"Subject: s{i}\r\n\r\nx\r\n".encode(), [], when) for i in range(2 * PACE_EVERY)]
+    append_messages(other, "Factures", mail)
+    monkeypatch.setattr(supervisor, "GIVE_WAY_SECONDS", 600.0)  # as long as the page lasts
+    held = threading.Event()
+    give_way = Foreground.give_way
+
+    def watched(self: Foreground, longest: float) -> None:
+        if self.serving:
+            held.set()
+        give_way(self, longest)
+
+    monkeypatch.setattr(Foreground, "give_way", watched)
+    page = app.extensions[FOREGROUND]
+    page.enter()  # a page being served, as CountedRequests counts one
+    try:
+        assert log_in(client).status_code == 302  # starts the watcher
+        assert held.wait(READY_WITHIN)
+        assert not cached_folder(app, "Factures")  # the fill has not committed
+    finally:
+        page.leave()
+    assert until(lambda: cached_folder(app, "Factures"), READY_WITHIN)  # well before 600 s
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

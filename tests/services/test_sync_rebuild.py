@@ -17,7 +17,7 @@ from teaminbox.imap import sync as imap_sync
 from teaminbox.imap.append import append_messages, ensure_folders
 from teaminbox.imap.connection import open_connection
 from teaminbox.imap.pool import ConnectionPool
-from teaminbox.services.sync import sync_folder
+from teaminbox.services.sync import PACE_EVERY, sync_folder
 from teaminbox.store import cache
 from teaminbox.store.db import Database
 from teaminbox.store.models import CachedMessage
@@ -71,3 +71,38 @@ def test_a_first_sync_writes_each_batch_as_it_is_read(
     # folder was never held whole.
     assert len(rows_seen) == COUNT
     assert sorted(set(rows_seen)) == list(range(0, COUNT, BATCH))
+
+
+def test_a_first_sync_paces_itself_and_a_catch_up_does_not(
+    server: DovecotServer, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first sync calls `pace` every PACE_EVERY headers read (where the
+    supervisor steps aside for the pages being served); a catch-up, which
+    reads only what changed, never does."""
+    pool = ConnectionPool(lambda: open_connection(server.imap_settings), size=1)
+    stream = imap_sync.stream_folder_headers
+    read = 0
+    paced_at: list[int] = []  # headers read at each call of pace
+
+    def counted(client: IMAPClient) -> Iterator[MessageHeader]:
+        nonlocal read
+        for header in stream(client):
+            read += 1
+            yield header
+
+    monkeypatch.setattr(imap_sync, "stream_folder_headers", counted)
+    with database.session() as session:
+        sync_folder(pool, session, "Archive", pace=lambda: paced_at.append(read))
+        session.commit()
+        assert paced_at == list(range(PACE_EVERY, COUNT + 1, PACE_EVERY))
+        with pool.borrow() as client:
+            new = b"From: b@example.com\r\nSubject: new\r\n\r\nx\r\n"
+            add = [(new, [], datetime(2026, 12, 1, 9, tzinfo=UTC))] * PACE_EVERY
+            append_messages(client, "Archive", add)
+        paced_at.clear()
+        assert len(sync_folder(pool, session, "Archive", pace=lambda: paced_at.append(read))) == (
+            PACE_EVERY
+        )
+        session.commit()
+    pool.close()
+    assert paced_at == []

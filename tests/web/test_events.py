@@ -356,6 +356,8 @@ def test_who_is_reading_shows_to_the_others(
 
     row = alice.get(f"/folders/{shared}/messages/{uid}/row").get_data(as_text=True)
     assert "Claire Moreau is reading" in row
+    listed = alice.get(f"/folders/{shared}").get_data(as_text=True)  # the whole list's rows
+    assert listed.count("Claire Moreau is reading") == 1
     own = claire.get(f"/folders/{shared}/messages/{uid}/row").get_data(as_text=True)
     assert "is reading" not in own
 
