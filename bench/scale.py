@@ -192,8 +192,9 @@ def get_page(web: WebClient, folder: str) -> float:
 def run(
     sizes: Sequence[int], runs: int, say: Say, only: str | None = None
 ) -> tuple[Mailbox, Figures]:
-    """Every measurement (with `only="catch-up"`, (3) after one cold sync);
-    the kept Dovecot is stopped at the end (its mail stays)."""
+    """Every measurement (with `only="catch-up"`, (3) after one cold sync;
+    with `only="first-page"`, (2) cold and during the fill, beside the
+    floor); the kept Dovecot is stopped at the end (its mail stays)."""
     figures = Figures()
     mailbox = ensure_mailbox(tuple(sizes), say)
     with contextlib.ExitStack() as stack:
@@ -203,6 +204,14 @@ def run(
         raw.log_in(mailbox.server.user, mailbox.server.password)
         raw.command("ENABLE QRESYNC")
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tis-")))
+        if only == "first-page":
+            for size in sizes:
+                folder = mailbox.folders[size]
+                uids = floors.page_uids(raw, folder)
+                for _ in range(WARM_PAGES):
+                    measure_page_floor(raw, folder, uids, size, figures)
+            measure_cold_pages(mailbox, sizes, runs, tmp, figures, say)
+            return mailbox, figures
         for size in sizes:
             cold_runs = 1 if only == "catch-up" else runs
             measure_syncs(mailbox, raw, size, runs, tmp, figures, say, cold_runs)
@@ -289,9 +298,7 @@ def measure_warm_app(
             uids = floors.page_uids(raw, folder)
             say(f"{folder}: warm first page x{WARM_PAGES}")
             for _ in range(WARM_PAGES):
-                fetch, whole = floors.page_fetch(raw, folder, uids)
-                figures.add(f"floor page {size}", _ms(fetch))
-                figures.add(f"floor select+sort+page {size}", _ms(whole))
+                measure_page_floor(raw, folder, uids, size, figures)
                 figures.add(f"warm page {size}", get_page(web, folder))
         say("opening the 20 MB-attachment message")
         measure_open(mailbox, raw, app, web, runs, figures)
@@ -308,6 +315,16 @@ def measure_warm_app(
             fleet.close()
     finally:
         app.close()
+
+
+def measure_page_floor(
+    raw: RawBulk, folder: str, uids: list[int], size: int, figures: Figures
+) -> None:
+    """(2)'s floor: the raw fetch of the page's 50 envelopes (and with the
+    SELECT and SORT a client without a cache would need)."""
+    fetch, whole = floors.page_fetch(raw, folder, uids)
+    figures.add(f"floor page {size}", _ms(fetch))
+    figures.add(f"floor select+sort+page {size}", _ms(whole))
 
 
 def measure_open(
@@ -377,9 +394,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the samples here")
     parser.add_argument(
         "--only",
-        choices=("catch-up",),
+        choices=("catch-up", "first-page"),
         default=None,
-        help="measure (3) alone, after one cold sync per size (the others show nan)",
+        help="measure (3) alone, after one cold sync per size, or (2) cold and during"
+        " the fill alone (the others show nan)",
     )
     args = parser.parse_args(argv)
     sizes = tuple(int(n) for n in args.sizes.split(","))
