@@ -1,7 +1,7 @@
 """The live path at office scale and beyond, beside the IMAP server's floor (issue 7).
 
     .venv/bin/python -m bench.scale [--sizes 10000,100000] [--runs 5] [--json PATH]
-                                    [--only catch-up]
+                                    [--only catch-up|first-page]
 
 The mailbox is made once under bench/.data (see mailgen.py) and reused. In
 one run, for a folder of each size, with the raw-socket floor measured in
@@ -17,7 +17,8 @@ the same run on the same server:
 3. catch-up after 1, 100 and 1,000 changed messages spread evenly over the
    folder, and after a change of the latest 1,000 (`sync_folder` on a
    cached folder) — floor: SELECT + `UID FETCH 1:* (FLAGS) (CHANGEDSINCE m
-   VANISHED)`;
+   VANISHED)`, and beside it the database's: the same rows rewritten by one
+   UPDATE run and committed;
 5. opening a message with a 20 MB attachment: time, and the growth of the
    app process's peak RSS (VmHWM reset before each request);
 6. the app process's peak RSS with the whole mailbox cached, then with 200
@@ -143,7 +144,7 @@ def catch_up(
             with database.session() as session:
                 state = cache.folder_state(session, folder)
                 assert state is not None and state.highestmodseq is not None
-                modseq = state.highestmodseq
+                folder_id, modseq = state.id, state.highestmodseq
             sign = "+" if run % 2 == 0 else "-"
             raw.command(f"SELECT {quoted(folder)}")
             raw.command(f"UID STORE {uid_ranges(uids)} {sign}FLAGS.SILENT ({keyword})")
@@ -157,6 +158,13 @@ def catch_up(
                 figures.add(f"catch-up {label} at {size}", _ms(time.monotonic_ns() - start))
             if len(events) != count:  # shown in the JSON; none so far
                 figures.add(f"wrong event count {label} at {size}", len(events))
+        # After the app's runs, not between them: each rewrite fills the WAL
+        # that the app's next commit would then checkpoint.
+        for run in range(runs):
+            rewrite = floors.rewrite_rows(database, folder_id, uids, mark=run % 2 == 0)
+            figures.add(f"db floor catch-up {label} at {size}", _ms(rewrite))
+        if runs % 2:
+            floors.rewrite_rows(database, folder_id, uids, mark=False)  # as the app left them
     finally:
         pool.close()
 
@@ -375,6 +383,7 @@ def report(mailbox: Mailbox, sizes: Sequence[int], runs: int, figures: Figures) 
                 f"(3) catch-up {label:>12}   {pair(f'catch-up {label} at {size}')}   floor "
                 f"{pair(f'floor catch-up {label} at {size}')}   ratio "
                 f"{ratio(f'catch-up {label} at {size}', f'floor catch-up {label} at {size}')}"
+                f"   database floor {pair(f'db floor catch-up {label} at {size}')}"
             )
     lines += [
         "",
