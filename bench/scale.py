@@ -156,6 +156,7 @@ def catch_up(
                 events = sync_folder(pool, session, folder)
                 session.commit()
                 figures.add(f"catch-up {label} at {size}", _ms(time.monotonic_ns() - start))
+            database.checkpoint()  # as the supervisor does once it has published
             if len(events) != count:  # shown in the JSON; none so far
                 figures.add(f"wrong event count {label} at {size}", len(events))
         # After the app's runs, not between them: each rewrite fills the WAL
@@ -163,6 +164,7 @@ def catch_up(
         for run in range(runs):
             rewrite = floors.rewrite_rows(database, folder_id, uids, mark=run % 2 == 0)
             figures.add(f"db floor catch-up {label} at {size}", _ms(rewrite))
+            database.checkpoint()
         if runs % 2:
             floors.rewrite_rows(database, folder_id, uids, mark=False)  # as the app left them
     finally:

@@ -201,6 +201,7 @@ class Supervisor:
             events = feed.record(session, events, keep=self._timings.keep_events)
             session.commit()
         feed.publish(self._bus, events)
+        self._database.checkpoint()  # after the news is out, not before (db.py)
 
     def _give_way(self) -> None:
         self._foreground.give_way(GIVE_WAY_SECONDS)

@@ -36,7 +36,7 @@ from teaminbox.services.sync import PACE_EVERY
 from teaminbox.store import cache, watch
 from teaminbox.store.db import Database
 from teaminbox.web.access import IMAP_POOL, MAILBOX_KEY
-from teaminbox.web.live import FOREGROUND, SUPERVISOR, message_key
+from teaminbox.web.live import BUS, FOREGROUND, SUPERVISOR, message_key
 from tests.conftest import app_config, build_app, csrf_token, log_in
 from tests.event_stream import EventStreamReader
 from tests.imap_helpers import (
@@ -354,6 +354,25 @@ def test_the_first_request_warms_the_process_up(app: Flask, client: FlaskClient)
         assert until(lambda: ("/folders/INBOX", 200) in served, READY_WITHIN)
     assert until(lambda: app.extensions[IMAP_POOL].idle_count >= 2, READY_WITHIN)
     assert [path for path, _status in served].count("/folders/INBOX") == 1
+
+
+def test_the_log_is_checkpointed_after_the_news_is_out(
+    app: Flask, stream: EventStreamReader, other: IMAPClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sync thread copies SQLite's log into the database file once it
+    has published a sync's events, so that no catch-up pays for it first."""
+    seen: list[str] = []
+    checkpoint = Database.checkpoint
+
+    def noted(self: Database) -> None:
+        seen.append("checkpoint")
+        checkpoint(self)
+
+    monkeypatch.setattr(Database, "checkpoint", noted)
+    app.extensions[BUS].add_listener(lambda event: seen.append(event.kind.value))
+    marker = wait_until_heard(stream, other)
+    mark(other, marker, stream)
+    assert until(lambda: "checkpoint" in seen[seen.index("flags") :], READY_WITHIN)
 
 
 def test_a_first_sync_waits_while_a_page_is_being_served(

@@ -1,0 +1,39 @@
+"""The database engine: SQLite's write-ahead log is copied into the database
+file when the watcher asks (after it has published), not at whichever
+commit happens to cross SQLite's own threshold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import text
+
+from teaminbox.store import cache
+from teaminbox.store.db import WAL_BACKSTOP_PAGES, Database
+from tests.store.test_cache_headers import header
+
+ROWS = 2_000  # a few hundred pages of log, well under the backstop
+
+
+def fill(database: Database) -> None:
+    with database.session() as session:
+        state = cache.save_version(session, "Archive", 1, ROWS + 1, 1)
+        cache.fill_folder(session, state, (header(uid) for uid in range(1, ROWS + 1)))
+        session.commit()
+
+
+def test_commits_leave_the_log_to_the_checkpoint(database: Database, tmp_path: Path) -> None:
+    if database.engine.dialect.name != "sqlite":
+        database.checkpoint()  # nothing to do elsewhere, and no error
+        return
+    with database.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA wal_autocheckpoint")).scalar() == WAL_BACKSTOP_PAGES
+    file = tmp_path / "test.db"
+    before = file.stat().st_size
+    fill(database)
+    assert file.stat().st_size == before  # committed, still in the log only
+    database.checkpoint()
+    assert file.stat().st_size > before
+    with database.session() as session:
+        state = cache.folder_state(session, "Archive")
+        assert state is not None and len(cache.all_uids(session, state)) == ROWS
