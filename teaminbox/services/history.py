@@ -13,6 +13,7 @@ Sent folder joins the history of the message it answers (its In-Reply-To).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -106,7 +107,8 @@ def record_outside(pool: ConnectionPool, session: Session, events: Iterable[Even
     Sent folder (SPECIAL-USE `\\Sent`, or named Sent) that answer a message
     the cache knows. Mail that simply arrives is not an action: not logged.
     The caller commits."""
-    sent: set[str] | None = None
+    # Asked of IMAP once, and only if a new message needs it.
+    sent = functools.cache(lambda: _sent_folder(pool))
     for event in events:
         if event.actor is not None or event.uid is None:
             continue
@@ -133,11 +135,8 @@ def record_outside(pool: ConnectionPool, session: Session, events: Iterable[Even
                 uid=event.uid,
                 message_id=str(event.detail.get("message_id", "")),
             )
-        elif event.kind is Kind.NEW:
-            if sent is None:
-                sent = _sent_folders(pool)
-            if event.folder in sent:
-                _record_reply(session, event.folder, event.uid, event, sent)
+        elif event.kind is Kind.NEW and event.folder == sent():
+            _record_reply(session, event.folder, event.uid, event)
 
 
 def _record_flags(session: Session, folder: str, uid: int, event: Event) -> None:
@@ -156,13 +155,14 @@ def _record_flags(session: Session, folder: str, uid: int, event: Event) -> None
         audit.record(session, None, actions[0 if added else 1], flag, folder=folder, uid=uid)
 
 
-def _record_reply(session: Session, folder: str, uid: int, event: Event, sent: set[str]) -> None:
-    answered = _MSG_ID.findall(cache.in_reply_to_at(session, folder, uid))
+def _record_reply(session: Session, sent: str, uid: int, event: Event) -> None:
+    """The reply `uid` that arrived in the Sent folder `sent`."""
+    answered = _MSG_ID.findall(cache.in_reply_to_at(session, sent, uid))
     # One row per answered message, where it is: not its copy in Sent.
     originals: dict[str, cache.CachedLocation] = {}
     for place in cache.locations_of(session, answered):
         known = originals.get(place.message_id)
-        if known is None or (known.folder in sent and place.folder not in sent):
+        if known is None or (known.folder == sent and place.folder != sent):
             originals[place.message_id] = place
     # The copies of the app's own replies never get here: the app puts them
     # in the cache as it saves them (feed.record_own_arrival).
@@ -178,7 +178,7 @@ def _record_reply(session: Session, folder: str, uid: int, event: Event, sent: s
         )
 
 
-def _sent_folders(pool: ConnectionPool) -> set[str]:
-    """Sent as replying fills it (`sent_folder`): none, or the one."""
+def _sent_folder(pool: ConnectionPool) -> str | None:
+    """The Sent folder replying fills (`sent_folder`), if there is one."""
     sent = sent_folder(reading.folder_list(pool))
-    return {sent.name} if sent else set()
+    return sent.name if sent else None

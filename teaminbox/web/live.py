@@ -16,10 +16,11 @@ import secrets
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from babel import Locale
-from flask import Blueprint, Flask, abort, current_app, g, render_template, request
+from flask import Blueprint, Flask, abort, current_app, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user
 
@@ -334,24 +335,29 @@ def _warm_up(app: Flask) -> None:
     queries and templates, an IMAP login), the languages' date formats, a
     second pooled IMAP connection (the cache fill holds a third), the other
     templates. Best effort: a failure here only leaves the cost to the
-    first pages."""
+    first pages; with the mail server away, no second connection is tried
+    (it would only wait for the server again, and the watcher after it)."""
     try:
-        _serve_inbox_unseen(app)
+        answered = _serve_inbox_unseen(app)
         for code in app.config["LANGUAGES"]:
             Locale.parse(code).date_formats  # noqa: B018 - loads the locale's data
-        app.extensions[IMAP_POOL].warm(2)
+        if answered:
+            app.extensions[IMAP_POOL].warm(2)
         for name in app.jinja_env.list_templates(extensions=["html"]):
             app.jinja_env.get_template(name)
     except Exception:
         log.warning("warming up the process failed", exc_info=True)
 
 
-def _serve_inbox_unseen(app: Flask) -> None:
+def _serve_inbox_unseen(app: Flask) -> bool:
     """INBOX's page as its first request would serve it, to no one. It only
-    reads (the page's own rule: listing marks nothing seen)."""
-    with app.test_request_context(f"/folders/{INBOX}"):
+    reads (the page's own rule: listing marks nothing seen). False when the
+    page failed (the mail server away)."""
+    with app.test_request_context():
+        path = url_for("inbox.folder", folder=INBOX)
+    with app.test_request_context(path):
         manager = first_active_manager(db_session())
         if manager is None:
-            return  # nobody can log in yet
+            return True  # nobody can log in yet: nothing said about the server
         login_user(SignedInUser(manager))
-        app.full_dispatch_request()
+        return app.full_dispatch_request().status_code < HTTPStatus.INTERNAL_SERVER_ERROR

@@ -29,8 +29,10 @@ from teaminbox.imap import mailstore
 from teaminbox.imap.append import append_messages, ensure_folders
 from teaminbox.imap.connection import open_connection
 from teaminbox.imap.errors import ImapUnavailable
+from teaminbox.imap.pool import ConnectionPool
 from teaminbox.live import supervisor
 from teaminbox.live.foreground import Foreground
+from teaminbox.live.supervisor import Supervisor
 from teaminbox.services.rights import set_grant
 from teaminbox.services.sync import PACE_EVERY
 from teaminbox.store import cache, watch
@@ -404,6 +406,31 @@ def test_a_first_sync_waits_while_a_page_is_being_served(
     finally:
         page.leave()
     assert until(lambda: cached_folder(app, "Factures"), READY_WITHIN)  # well before 600 s
+
+
+def test_with_the_server_away_the_warm_up_does_not_wait_for_it_twice(
+    app: Flask, client: FlaskClient, server: DovecotServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """INBOX's page could not be served: the warm-up opens no more IMAP
+    connections (each would wait for the server again, and the watcher
+    after them) and the watcher starts, to reconnect on its own."""
+    warmed: list[int] = []
+    started = threading.Event()
+    start = Supervisor.start
+
+    def noted(self: Supervisor) -> None:
+        start(self)
+        started.set()
+
+    monkeypatch.setattr(ConnectionPool, "warm", lambda self, count: warmed.append(count))
+    monkeypatch.setattr(Supervisor, "start", noted)
+    stop_at_once(server)
+    try:
+        assert log_in(client).status_code == 302
+        assert started.wait(READY_WITHIN)
+        assert warmed == []
+    finally:
+        restart(server)
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
