@@ -83,6 +83,7 @@ def _rebuild(session: Session, folder: str, delta: FolderDelta, pace: Callable[[
     state = _save_version(session, folder, delta.version)
     cache.clear_folder(session, state)
     cache.fill_folder(session, state, _paced(delta.new, pace))
+    cache.analyse(session)
 
 
 def _paced(headers: Iterable[MessageHeader], pace: Callable[[], None]) -> Iterator[MessageHeader]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from itertools import islice
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -235,6 +235,15 @@ def fill_folder(session: Session, state: FolderState, headers: Iterable[MessageH
     while batch := list(islice(remaining, FILL_BATCH)):
         to_driver = _driver_date(connection.dialect, local_zone())
         connection.exec_driver_sql(statement, [_values(state.id, h, to_driver) for h in batch])
+
+
+def analyse(session: Session) -> None:
+    """Tell PostgreSQL's planner what a folder cached whole added. Until
+    autovacuum gets to it (within about a minute) the planner believed the
+    table as it was before, and a catch-up's `uid IN (…)` read all 100k rows
+    of the new folder (21 ms instead of 6). SQLite's plan does not change."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"ANALYZE {CachedMessage.__tablename__}"))
 
 
 DateWriter = Callable[[datetime | None], object]

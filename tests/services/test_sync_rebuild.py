@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from imapclient import IMAPClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
 from teaminbox.domain import MessageHeader
@@ -106,3 +106,19 @@ def test_a_first_sync_paces_itself_and_a_catch_up_does_not(
         session.commit()
     pool.close()
     assert paced_at == []
+
+
+def test_postgresql_knows_the_folder_at_once(server: DovecotServer, database: Database) -> None:
+    """The planner's row count after a first sync, without waiting for
+    autovacuum (which would leave catch-ups reading the whole folder)."""
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's plan does not depend on statistics")
+    pool = ConnectionPool(lambda: open_connection(server.imap_settings), size=1)
+    with database.session() as session:
+        sync_folder(pool, session, "Archive")
+        session.commit()
+        estimate = session.scalar(
+            text("SELECT reltuples FROM pg_class WHERE relname = 'message_cache'")
+        )
+    pool.close()
+    assert estimate == COUNT
