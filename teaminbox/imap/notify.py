@@ -48,10 +48,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import re
-import select
-import socket
-import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -66,6 +62,7 @@ from teaminbox.imap.notify_parser import (
     quoted,
     response_kind,
 )
+from teaminbox.imap.response_reader import ResponseReader
 
 log = logging.getLogger(__name__)
 # Strategy messages already logged: a watcher that reconnects says it once.
@@ -87,13 +84,8 @@ STATUS_WITH_MODSEQ = b"(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)"
 STATUS_WITHOUT_MODSEQ = b"(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)"
 # Untagged responses that mean "the selected folder changed".
 SELECTED_CHANGES = frozenset({b"EXISTS", b"EXPUNGE", b"FETCH", b"VANISHED"})
-# More than this in one response is not a folder name or a STATUS.
-MAX_RESPONSE_BYTES = 1 << 20
 # Seconds a reply may take when the socket has no timeout of its own.
 DEFAULT_REPLY_SECONDS = 30.0
-
-# A line that ends in a literal's announcement, `{n}` (or `{n+}`).
-_LITERAL = re.compile(rb"\{(\d+)\+?\}\Z")
 
 
 @dataclass(frozen=True)
@@ -137,7 +129,7 @@ class MailboxListener:
         self._poll_seconds = poll_seconds
         self._use_notify = use_notify
         sock = client.socket()
-        self._wire = _Wire(sock, sock.gettimeout() or DEFAULT_REPLY_SECONDS)
+        self._wire = ResponseReader(sock, sock.gettimeout() or DEFAULT_REPLY_SECONDS)
         self._tags = (f"TI{n}".encode() for n in itertools.count(1))
         self._can_idle = False
         self._notifying = False
@@ -462,60 +454,3 @@ def _log_once(message: str) -> None:
 def _check_ok(command: bytes, result: bytes) -> None:
     if not result.startswith(b"OK"):
         raise ImapError(f"the IMAP server refused {command.decode()}: {result!r}")
-
-
-class _Wire:
-    """Whole responses from the socket, with deadlines, in our own buffer."""
-
-    def __init__(self, sock: socket.socket, reply_seconds: float) -> None:
-        self._sock = sock
-        self._buffer = bytearray()
-        self._poller = select.poll()
-        self._poller.register(sock, select.POLLIN)
-        self.reply_seconds = reply_seconds
-
-    def send(self, data: bytes) -> None:
-        try:
-            self._sock.sendall(data)
-        except OSError as exc:
-            raise ImapUnavailable(f"the IMAP connection failed: {exc}") from exc
-
-    def read(self, timeout: float) -> bytes | None:
-        """The next response without its final CRLF, or None if none is
-        complete within `timeout` seconds (0: only what has arrived)."""
-        deadline = time.monotonic() + timeout
-        while (end := self._response_end()) is None:
-            if not self._readable(max(0.0, deadline - time.monotonic())):
-                return None
-            self._receive()
-        response = bytes(self._buffer[:end])
-        del self._buffer[: end + 2]
-        return response
-
-    def _response_end(self) -> int | None:
-        """Where the CRLF ending the first complete response is: a line
-        ending in `{n}` continues after the n bytes of its literal."""
-        start = 0
-        while (crlf := self._buffer.find(b"\r\n", start)) >= 0:
-            literal = _LITERAL.search(self._buffer, start, crlf)
-            if literal is None:
-                return crlf
-            start = crlf + 2 + int(literal.group(1))
-        if len(self._buffer) > MAX_RESPONSE_BYTES:
-            raise ImapError("the IMAP server sent a response longer than 1 MiB")
-        return None
-
-    def _readable(self, timeout: float) -> bool:
-        # TLS may hold decrypted bytes the socket no longer shows as readable.
-        if isinstance(self._sock, ssl.SSLSocket) and self._sock.pending():
-            return True
-        return bool(self._poller.poll(timeout * 1000))
-
-    def _receive(self) -> None:
-        try:
-            data = self._sock.recv(65536)
-        except OSError as exc:
-            raise ImapUnavailable(f"the IMAP connection failed: {exc}") from exc
-        if not data:
-            raise ImapUnavailable("the IMAP server closed the connection")
-        self._buffer += data
