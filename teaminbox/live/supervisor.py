@@ -22,7 +22,7 @@ from teaminbox.imap.connection import ImapSettings
 from teaminbox.imap.errors import ImapError
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.live.cache_trust import CacheTrust
-from teaminbox.live.foreground import Foreground
+from teaminbox.live.foreground import Foreground, Pace
 from teaminbox.live.leader import Lease
 from teaminbox.live.watcher import Watcher
 from teaminbox.services import feed, history, pop_detector, reading
@@ -37,9 +37,8 @@ RETRY_SECONDS = 2.0
 # Seconds between GIL hand-overs in a process that syncs (see start).
 SWITCH_INTERVAL = 0.001
 # Longest a first sync waits, at each of its paces (about 1 ms of work
-# apart), for the pages being served to end (foreground.py): longer than a
-# page takes; a steady stream of pages slows the sync (to 1/50th at worst),
-# never stops it.
+# apart), for the pages being read to end (foreground.py): longer than a
+# page takes.
 GIVE_WAY_SECONDS = 0.05
 
 
@@ -195,16 +194,14 @@ class Supervisor:
             if folders is None:  # every folder the server lists, and only those
                 folders = {f.name for f in reading.folder_list(self._pool) if f.selectable}
                 forget_unlisted(session, folders)
-            events = sync_folders(self._pool, session, sorted(folders), pace=self._give_way)
+            pace = Pace(self._foreground, GIVE_WAY_SECONDS)
+            events = sync_folders(self._pool, session, sorted(folders), pace=pace)
             history.record_outside(self._pool, session, events)
             pop_detector.watch_expunges(session, events)
             events = feed.record(session, events, keep=self._timings.keep_events)
             session.commit()
         feed.publish(self._bus, events)
         self._database.checkpoint()  # after the news is out, not before (db.py)
-
-    def _give_way(self) -> None:
-        self._foreground.give_way(GIVE_WAY_SECONDS)
 
 
 def _status(*, connected: bool) -> Event:

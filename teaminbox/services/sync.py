@@ -28,6 +28,9 @@ from teaminbox.store.models import FolderState
 
 # Headers cached between two calls of a first sync's `pace` (about 1 ms of work).
 PACE_EVERY = 50
+# Rows a folder cached whole must bring for the database's statistics to be
+# refreshed at once (cache.analyse); fewer do not change a plan that matters.
+ANALYSE_AFTER = 10_000
 
 
 def sync_folders(
@@ -82,8 +85,8 @@ def _rebuild(session: Session, folder: str, delta: FolderDelta, pace: Callable[[
     learns the folder, nothing happened in it."""
     state = _save_version(session, folder, delta.version)
     cache.clear_folder(session, state)
-    cache.fill_folder(session, state, _paced(delta.new, pace))
-    cache.analyse(session)
+    if cache.fill_folder(session, state, _paced(delta.new, pace)) >= ANALYSE_AFTER:
+        cache.analyse(session)
 
 
 def _paced(headers: Iterable[MessageHeader], pace: Callable[[], None]) -> Iterator[MessageHeader]:

@@ -216,7 +216,7 @@ def add_headers(
     return added
 
 
-def fill_folder(session: Session, state: FolderState, headers: Iterable[MessageHeader]) -> None:
+def fill_folder(session: Session, state: FolderState, headers: Iterable[MessageHeader]) -> int:
     """Cache every header of a folder that has no rows (cleared, or new),
     FILL_BATCH at a time as `headers` yields them: a first sync streams a
     whole folder (100k headers) through here and never holds it. Nothing is
@@ -224,7 +224,7 @@ def fill_folder(session: Session, state: FolderState, headers: Iterable[MessageH
 
     Rows go to the driver's executemany as tuples: SQLAlchemy's per-row
     parameter processing took a third of a first sync (1 s of 2.9 at 100k
-    messages)."""
+    messages). The number of rows written."""
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"  # SQLite, psycopg
     statement = (
@@ -232,9 +232,12 @@ def fill_folder(session: Session, state: FolderState, headers: Iterable[MessageH
         f" VALUES ({', '.join([mark] * len(_COLUMNS))})"
     )
     remaining = iter(headers)
+    written = 0
     while batch := list(islice(remaining, FILL_BATCH)):
         to_driver = _driver_date(connection.dialect, local_zone())
         connection.exec_driver_sql(statement, [_values(state.id, h, to_driver) for h in batch])
+        written += len(batch)
+    return written
 
 
 def analyse(session: Session) -> None:

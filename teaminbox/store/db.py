@@ -6,10 +6,14 @@ argument and never commit by themselves.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 # SQLite copies its write-ahead log into the database file (a checkpoint)
 # when a commit takes the log past this many pages. SQLite's own 1,000 made
@@ -40,10 +44,15 @@ class Database:
     def checkpoint(self) -> None:
         """Copy what SQLite's write-ahead log holds into the database file,
         as far as no reader still needs it (PASSIVE: it waits for nobody).
+        Best effort: what fails is copied by the next one (or the backstop).
         Nothing for another database."""
-        if self.engine.dialect.name == "sqlite":
+        if self.engine.dialect.name != "sqlite":
+            return
+        try:
             with self.engine.connect() as connection:
                 connection.execute(text("PRAGMA wal_checkpoint(PASSIVE)"))
+        except SQLAlchemyError as exc:
+            log.warning("checkpointing the database failed (%s)", exc)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -1,4 +1,5 @@
-"""The count of requests being served, and the wait of a cache fill for them."""
+"""The count of requests being served, and how a first sync gives way to
+the pages being read."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 
 import pytest
 
-from teaminbox.live.foreground import CountedRequests, Foreground
+from teaminbox.live.foreground import CountedRequests, Foreground, Pace
 
 WITHIN = 5.0
 
@@ -28,51 +29,102 @@ def waiter(foreground: Foreground, longest: float) -> tuple[threading.Thread, li
     return thread, waited
 
 
-def test_with_no_request_being_served_the_fill_does_not_wait() -> None:
+def test_with_no_page_being_read_the_sync_does_not_wait() -> None:
     thread, waited = waiter(Foreground(), longest=60)
     thread.join(WITHIN)
     assert waited and waited[0] < WITHIN
 
 
-def test_the_fill_waits_until_the_last_request_ends() -> None:
+def test_the_sync_waits_until_the_last_page_is_read() -> None:
     foreground = Foreground()
-    foreground.enter()
-    foreground.enter()
+    foreground.enter(read=True)
+    foreground.enter(read=True)
     thread, waited = waiter(foreground, longest=60)
-    foreground.leave()
+    foreground.leave(read=True)
     thread.join(0.2)
-    assert thread.is_alive()  # one request is still being served
-    foreground.leave()
+    assert thread.is_alive()  # one page is still being read
+    foreground.leave(read=True)
     thread.join(WITHIN)
     assert waited and waited[0] < WITHIN  # woken by the end, not the 60 s
 
 
-def test_a_request_that_never_ends_holds_the_fill_back_only_so_long() -> None:
+def test_a_write_ends_the_wait_at_once() -> None:
+    """A write may be waiting for the sync's database lock: the sync must
+    not wait for a page meanwhile."""
     foreground = Foreground()
-    foreground.enter()
+    foreground.enter(read=True)
+    thread, waited = waiter(foreground, longest=60)
+    thread.join(0.2)
+    assert thread.is_alive()
+    foreground.enter(read=False)
+    thread.join(WITHIN)
+    assert waited and waited[0] < WITHIN
+    thread, waited = waiter(foreground, longest=60)  # nor wait while it lasts
+    thread.join(WITHIN)
+    assert waited and waited[0] < WITHIN
+
+
+def test_a_page_that_never_ends_holds_the_sync_back_only_so_long() -> None:
+    foreground = Foreground()
+    foreground.enter(read=True)
     thread, waited = waiter(foreground, longest=0.1)
     thread.join(WITHIN)
     assert waited and 0.1 <= waited[0] < WITHIN
 
 
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_sync_waits_in_all_no_longer_than_it_has_worked() -> None:
+    foreground = Foreground()
+    foreground.enter(read=True)  # a page that is never done
+    clock = Clock()
+    pace = Pace(foreground, longest=60, clock=clock)
+    clock.now = 0.02  # worked 20 ms: may wait up to 20 ms, not 60 s
+    start = time.monotonic()
+    pace()
+    assert time.monotonic() - start < WITHIN
+    assert pace.waited == 0  # the fake clock did not move while it waited
+    clock.now = 0.03
+    pace.waited = 0.03  # as if it had waited 30 ms of those: more than it worked
+    start = time.monotonic()
+    pace()
+    assert time.monotonic() - start < 0.015  # did not wait at all
+
+
+def test_a_sync_with_nobody_reading_does_not_wait() -> None:
+    clock = Clock()
+    pace = Pace(Foreground(), longest=60, clock=clock)
+    clock.now = 10.0
+    pace()
+    assert pace.waited == 0
+
+
 class Recorder:
-    """A WSGI app that notes how many requests were counted while it ran."""
+    """A WSGI app that notes what was counted while it ran."""
 
     def __init__(self, foreground: Foreground, fail: bool = False) -> None:
         self.foreground = foreground
         self.fail = fail
-        self.counted: list[int] = []
+        self.counted: list[tuple[int, int]] = []
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        self.counted.append(self.foreground.serving)
+        self.note()
         if self.fail:
             raise RuntimeError("the view failed")
         start_response("200 OK", [])
         return self.body()
 
+    def note(self) -> None:
+        self.counted.append((self.foreground.reading, self.foreground.writing))
+
     def body(self) -> Iterable[bytes]:
-        # Sent after the app returned: a stream's body.
-        self.counted.append(self.foreground.serving)
+        self.note()  # sent after the app returned: a stream's body
         yield b"event"
 
 
@@ -87,9 +139,15 @@ def test_a_page_counts_while_the_app_makes_it_not_while_its_stream_is_sent() -> 
     foreground = Foreground()
     recorder = Recorder(foreground)
     body = CountedRequests(recorder, foreground)(GET, ignore)
-    assert foreground.serving == 0
     assert list(body) == [b"event"]
-    assert recorder.counted == [1, 0]
+    assert recorder.counted == [(1, 0), (0, 0)]
+
+
+def test_a_write_counts_as_a_write() -> None:
+    foreground = Foreground()
+    recorder = Recorder(foreground)
+    list(CountedRequests(recorder, foreground)({"REQUEST_METHOD": "POST"}, ignore))
+    assert recorder.counted == [(0, 1), (0, 0)]
 
 
 def test_a_failed_page_stops_counting() -> None:
@@ -97,13 +155,4 @@ def test_a_failed_page_stops_counting() -> None:
     app = CountedRequests(Recorder(foreground, fail=True), foreground)
     with pytest.raises(RuntimeError):
         app(GET, ignore)
-    assert foreground.serving == 0
-
-
-def test_a_write_does_not_count() -> None:
-    """A POST may wait for the fill's database lock: the fill must not
-    wait for it in turn."""
-    foreground = Foreground()
-    recorder = Recorder(foreground)
-    list(CountedRequests(recorder, foreground)({"REQUEST_METHOD": "POST"}, ignore))
-    assert recorder.counted == [0, 0]
+    assert (foreground.reading, foreground.writing) == (0, 0)

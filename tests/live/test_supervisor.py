@@ -38,6 +38,7 @@ from teaminbox.services.sync import PACE_EVERY
 from teaminbox.store import cache, watch
 from teaminbox.store.db import Database
 from teaminbox.web.access import IMAP_POOL, MAILBOX_KEY
+from teaminbox.web.extensions import csrf
 from teaminbox.web.live import BUS, FOREGROUND, SUPERVISOR, message_key
 from tests.conftest import app_config, build_app, csrf_token, log_in
 from tests.event_stream import EventStreamReader
@@ -377,35 +378,47 @@ def test_the_log_is_checkpointed_after_the_news_is_out(
     assert until(lambda: "checkpoint" in seen[seen.index("flags") :], READY_WITHIN)
 
 
-def test_a_first_sync_waits_while_a_page_is_being_served(
+def test_a_first_sync_gives_way_to_a_page_but_never_stops_for_it(
     app: Flask, client: FlaskClient, other: IMAPClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The watcher's first sync caches each folder whole; while a page is
-    being served it steps aside (between paces) until the page is done,
-    rather than share the interpreter with it. (A page is what
-    CountedRequests counts: tests/live/test_foreground.py.)"""
+    being read it waits between paces, and in all no longer than it has
+    worked: a page that never ends slows it, never stops it. (A page is
+    what CountedRequests counts: tests/live/test_foreground.py.)"""
     when = datetime.now(UTC)
-    mail = [(f"Subject: s{i}\r\n\r\nx\r\n".encode(), [], when) for i in range(2 * PACE_EVERY)]
+    mail = [(f"Subject: s{i}\r\n\r\nx\r\n".encode(), [], when) for i in range(4 * PACE_EVERY)]
     append_messages(other, "Factures", mail)
-    monkeypatch.setattr(supervisor, "GIVE_WAY_SECONDS", 600.0)  # as long as the page lasts
-    held = threading.Event()
+    monkeypatch.setattr(supervisor, "GIVE_WAY_SECONDS", 600.0)  # longer than any page
+    waits: list[float] = []
     give_way = Foreground.give_way
 
-    def watched(self: Foreground, longest: float) -> None:
-        if self.serving:
-            held.set()
+    def timed(self: Foreground, longest: float) -> None:
+        start = time.monotonic()
         give_way(self, longest)
+        waits.append(time.monotonic() - start)
 
-    monkeypatch.setattr(Foreground, "give_way", watched)
+    monkeypatch.setattr(Foreground, "give_way", timed)
     page = app.extensions[FOREGROUND]
-    page.enter()  # a page being served, as CountedRequests counts one
+    page.enter(read=True)  # a page being read, as CountedRequests counts one, never done
     try:
         assert log_in(client).status_code == 302  # starts the watcher
-        assert held.wait(READY_WITHIN)
-        assert not cached_folder(app, "Factures")  # the fill has not committed
+        assert until(lambda: cached_folder(app, "Factures"), READY_WITHIN)
     finally:
-        page.leave()
-    assert until(lambda: cached_folder(app, "Factures"), READY_WITHIN)  # well before 600 s
+        page.leave(read=True)
+    assert len(waits) >= 4 and sum(waits) > 0  # it did give way, at each pace
+
+
+def test_the_app_counts_the_requests_it_serves(app: Flask, client: FlaskClient) -> None:
+    foreground = app.extensions[FOREGROUND]
+
+    def probe() -> str:
+        return f"{foreground.reading} {foreground.writing}"
+
+    app.add_url_rule("/probe", "probe", csrf.exempt(probe), methods=["GET", "HEAD", "POST"])
+    assert client.get("/probe").get_data(as_text=True) == "1 0"
+    assert client.post("/probe").get_data(as_text=True) == "0 1"
+    assert client.head("/probe").status_code == 200
+    assert (foreground.reading, foreground.writing) == (0, 0)
 
 
 def test_with_the_server_away_the_warm_up_does_not_wait_for_it_twice(

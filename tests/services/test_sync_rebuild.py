@@ -17,6 +17,7 @@ from teaminbox.imap import sync as imap_sync
 from teaminbox.imap.append import append_messages, ensure_folders
 from teaminbox.imap.connection import open_connection
 from teaminbox.imap.pool import ConnectionPool
+from teaminbox.services import sync
 from teaminbox.services.sync import PACE_EVERY, sync_folder
 from teaminbox.store import cache
 from teaminbox.store.db import Database
@@ -108,11 +109,14 @@ def test_a_first_sync_paces_itself_and_a_catch_up_does_not(
     assert paced_at == []
 
 
-def test_postgresql_knows_the_folder_at_once(server: DovecotServer, database: Database) -> None:
+def test_postgresql_knows_a_big_folder_at_once(
+    server: DovecotServer, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The planner's row count after a first sync, without waiting for
     autovacuum (which would leave catch-ups reading the whole folder)."""
     if database.engine.dialect.name != "postgresql":
         pytest.skip("SQLite's plan does not depend on statistics")
+    monkeypatch.setattr(sync, "ANALYSE_AFTER", COUNT)  # this folder counts as big
     pool = ConnectionPool(lambda: open_connection(server.imap_settings), size=1)
     with database.session() as session:
         sync_folder(pool, session, "Archive")

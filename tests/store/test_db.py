@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from teaminbox.store import cache
 from teaminbox.store.db import WAL_BACKSTOP_PAGES, Database
@@ -37,3 +39,18 @@ def test_commits_leave_the_log_to_the_checkpoint(database: Database, tmp_path: P
     with database.session() as session:
         state = cache.folder_state(session, "Archive")
         assert state is not None and len(cache.all_uids(session, state)) == ROWS
+
+
+def test_a_failed_checkpoint_is_only_logged(
+    database: Database, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The sync thread checkpoints after publishing: a failure there must
+    not undo what it did (the next checkpoint copies the log)."""
+
+    def refuse() -> None:
+        raise OperationalError("PRAGMA wal_checkpoint", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(database.engine, "connect", refuse)
+    database.checkpoint()
+    if database.engine.dialect.name == "sqlite":
+        assert "checkpointing the database failed" in caplog.text
