@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from teaminbox.domain import MessageRef
 from teaminbox.events import Event, Kind
 from teaminbox.rights import Right
-from teaminbox.services import actions, undo
+from teaminbox.services import actions, folders, undo
 from teaminbox.store.models import User
 from teaminbox.web.access import db_session, imap_pool, require, rights
 from teaminbox.web.extensions import htmx
@@ -156,7 +156,7 @@ def create_subfolder(folder: str) -> ResponseReturnValue:
 @login_required
 def delete_folder(folder: str) -> ResponseReturnValue:
     """Delete an empty folder without subfolders."""
-    deleted = actions.delete_folder(imap_pool(), db_session(), _actor(), rights(), folder)
+    deleted = folders.delete_folder(imap_pool(), db_session(), _actor(), rights(), folder)
     commit_and_publish([FOLDERS_CHANGED])
     flash(_("Folder %(folder)s deleted.", folder=deleted.name))
     return redirect(url_for("inbox.index"), 303)
@@ -164,7 +164,7 @@ def delete_folder(folder: str) -> ResponseReturnValue:
 
 def _create(parent: str | None) -> ResponseReturnValue:
     name = request.form.get("name", "")
-    created = actions.create_folder(imap_pool(), db_session(), _actor(), rights(), parent, name)
+    created = folders.create_folder(imap_pool(), db_session(), _actor(), rights(), parent, name)
     commit_and_publish([FOLDERS_CHANGED])
     flash(_("Folder %(folder)s created.", folder=created.name))
     if rights().can(created.name, Right.READ):

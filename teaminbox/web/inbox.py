@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from teaminbox.domain import MessageRef
 from teaminbox.mail.plaintext import render_plain_text
 from teaminbox.rights import Right
-from teaminbox.services import actions, assignments, reading
+from teaminbox.services import actions, assignments, folders, reading
 from teaminbox.web.access import db_session, imap_pool, live_cache, require, rights
 from teaminbox.web.extensions import htmx
 from teaminbox.web.htmx import render_page_or_partial
@@ -55,8 +55,8 @@ def folder(folder: str) -> ResponseReturnValue:
         page_assignments=assignments.shown_on_page(db_session(), folder, page.headers),
         current_folder=folder,
         may=rights().on(folder),
-        may_root=rights().on(actions.ROOT),
-        options=actions.folder_options(imap_pool(), rights(), folder),
+        may_root=rights().on(folders.ROOT),
+        options=folders.folder_options(imap_pool(), rights(), folder),
     )
 
 
@@ -82,7 +82,7 @@ def render_message(ref: MessageRef) -> str:
         text=text,
         current_folder=ref.folder,
         may=rights().on(ref.folder),
-        options=actions.folder_options(imap_pool(), rights(), ref.folder),
+        options=folders.folder_options(imap_pool(), rights(), ref.folder),
     )
 
 

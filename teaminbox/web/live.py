@@ -30,7 +30,7 @@ from teaminbox.events import Event, Kind
 from teaminbox.live.foreground import CountedRequests, Foreground
 from teaminbox.live.presence import Activity, PresenceBoard, presence_event
 from teaminbox.rights import Right
-from teaminbox.services import actions, feed, reading
+from teaminbox.services import feed, folders, reading
 from teaminbox.store import events as stored_events
 from teaminbox.store.users import find_user, first_active_manager
 from teaminbox.web.access import (
@@ -166,7 +166,7 @@ def render_status(ref: MessageRef) -> str:
         header=header,
         gone=gone_notice(folder, uid) if header is None else None,
         may=rights().on(folder),
-        options=actions.folder_options(imap_pool(), rights(), folder) if header else None,
+        options=folders.folder_options(imap_pool(), rights(), folder) if header else None,
     )
 
 
