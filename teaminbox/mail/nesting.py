@@ -39,14 +39,16 @@ def too_deep(html: str) -> bool:
     """Whether `html` would hold more than MAX_DEPTH elements open at once.
 
     An end tag closes its element and those opened inside it, as a parser
-    does; one with no such element open is ignored."""
+    does; one with no such element open is ignored. `<div/>` opens a div:
+    HTML ignores the slash but on void elements (an SVG's self-closed
+    shapes count too, and close with their `</svg>`)."""
     if len(html) < CHECKED_FROM:
         return False
     stack: list[str] = []
     open_by_name: Counter[str] = Counter()
     for match in _TAG.finditer(html):
         closing, name, ended = match[1], match[2].lower(), match[3]
-        if not ended or name in _VOID or name in _IMPLIED_END or match[0].endswith("/>"):
+        if not ended or name in _VOID or name in _IMPLIED_END:
             continue
         if not closing:
             stack.append(name)

@@ -127,9 +127,9 @@ def sanitize_html(
     `cid_url` should not raise: inside an HTML attribute nh3 would swallow the
     error (dropping the attribute, reporting it to `sys.unraisablehook`).
     """
+    html = without_surrogates(html)  # nh3 and the page take only encodable text
     if too_deep(html):
         return SanitizedHtml(html=as_text(html), blocked_remote=0)
-    html = without_surrogates(html)  # nh3 takes only encodable text
     gate = ResourceGate(allow_remote=allow_remote, cid_url=cid_url)
     # A per-call secret marks the <style> elements nh3 kept, so that no text
     # of the message can pose as one.

@@ -66,14 +66,19 @@ def _safe_cut(data: bytes) -> int:
     """Where `data` can be cut so that each side decodes alone: after its
     last line end, else (a hostile part with no line ends, which would
     otherwise pile up whole) before the last bytes that an escape (=XX), a
-    soft line break or white space ahead of a line end could span."""
+    soft line break or white space ahead of a line end could span. No line
+    is longer than LONGEST_LINE: past that much, it is cut anyway (a part
+    of nothing but spaces or "=" was otherwise held, and rescanned, whole)."""
     cut = data.rfind(b"\n") + 1
     if cut:
         return cut
+    floor = max(len(data) - LONGEST_LINE, 0)
     cut = len(data) - 2
-    while cut > 0 and (data[cut - 1] in _SPANNING or data[cut - 2 : cut - 1] == b"="):
+    while cut > floor and (data[cut - 1] in _SPANNING or data[cut - 2 : cut - 1] == b"="):
         cut -= 1
-    return max(cut, 0)
+    return max(cut, floor)
 
 
+# Bytes a line may hold (RFC 5322, 2.1.1).
+LONGEST_LINE = 998
 _SPANNING = frozenset(b"= \t\r")

@@ -28,6 +28,16 @@ SIZE = 300_000
         ('<a href="mailto:a@x.fr">écrire</a>', "écrire"),
         ("<ol><li>un<li>deux <b>gras</b></ol><p>fin", "- un\n- deux gras\n\nfin"),
         ("<p>a\ud800b</p>", "a\ufffdb"),
+        ("<p>Bonjour&nbsp;<b>Jean</b>,</p><p>merci</p>", "Bonjour Jean,\n\nmerci"),
+        ("a<br>b", "a\nb"),
+        ("<ul><li>un</li><li>deux</li></ul>", "- un\n- deux"),
+        ('<a href="https://x.fr/a">le lien</a>', "le lien <https://x.fr/a>"),
+        ('<a href="https://x.fr/a">https://x.fr/a</a>', "https://x.fr/a"),
+        ('<a href="javascript:alert(1)">ici</a>', "ici"),
+        ("<head><title>t</title><style>p{}</style></head><script>x()</script><p>ok</p>", "ok"),
+        ("<pre>  a\n  b</pre>", "  a\n  b"),
+        ("<table><tr><td>x</td><td>y</td></tr></table>", "x y"),
+        ("<p>unclosed <b>tags", "unclosed tags"),
     ],
 )
 def test_ordinary_mail(html: str, text: str) -> None:

@@ -15,8 +15,8 @@ SIZE = 640_000  # html5ever: half a minute for the first three
 
 @pytest.mark.parametrize(
     "unit",
-    ["<div>", "<b>x</p>", "<blockquote>", "<div></x>", "<DIV class='a'>"],
-    ids=["divs", "bold-in-paragraphs", "quotes", "stray-ends", "attributes"],
+    ["<div>", "<b>x</p>", "<blockquote>", "<div></x>", "<DIV class='a'>", "<div/>"],
+    ids=["divs", "bold-in-paragraphs", "quotes", "stray-ends", "attributes", "slash-ends"],
 )
 def test_deep_html_is_shown_as_its_text_at_once(unit: str) -> None:
     html = unit * (SIZE // len(unit)) + "<p>Bonjour &amp; merci</p>"

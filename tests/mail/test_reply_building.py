@@ -24,7 +24,6 @@ from teaminbox.mail.compose import (
     reply_recipients,
     reply_subject,
 )
-from teaminbox.mail.htmltext import html_to_text
 
 SHARED = "contact@office.test"
 
@@ -164,22 +163,3 @@ def test_the_message_encodes_names_and_subjects_and_carries_files() -> None:
     assert body.get_content().replace("\r\n", "\n") == "Bonjour,\nmerci.\n-- \nZoé\n"
     [attached] = list(parsed.iter_attachments())
     assert (attached.get_filename(), attached.get_content()) == ("facture é.pdf", b"%PDF")
-
-
-@pytest.mark.parametrize(
-    ("html", "text"),
-    [
-        ("<p>Bonjour&nbsp;<b>Jean</b>,</p><p>merci</p>", "Bonjour Jean,\n\nmerci"),
-        ("a<br>b", "a\nb"),
-        ("<ul><li>un</li><li>deux</li></ul>", "- un\n- deux"),
-        ('<a href="https://x.fr/a">le lien</a>', "le lien <https://x.fr/a>"),
-        ('<a href="https://x.fr/a">https://x.fr/a</a>', "https://x.fr/a"),
-        ('<a href="javascript:alert(1)">ici</a>', "ici"),
-        ("<head><title>t</title><style>p{}</style></head><script>x()</script><p>ok</p>", "ok"),
-        ("<pre>  a\n  b</pre>", "  a\n  b"),
-        ("<table><tr><td>x</td><td>y</td></tr></table>", "x y"),
-        ("<p>unclosed <b>tags", "unclosed tags"),
-    ],
-)
-def test_html_mail_is_quoted_as_text(html: str, text: str) -> None:
-    assert html_to_text(html) == text

@@ -283,6 +283,10 @@ def test_lone_surrogates_do_not_break_sanitising() -> None:
     assert clean("<p>a\ud800b</p>").html == "<p>a\ufffdb</p>"
 
 
+def test_lone_surrogates_are_gone_from_too_deep_html_too() -> None:
+    assert "\ud800" not in clean("<div>" * 20_000 + "a\ud800b").html
+
+
 def test_the_result_is_a_body_fragment() -> None:
     result = clean(NEWSLETTER).html
     for absent in ("<html", "<head", "<body", "<title", "Lettre</", "<meta", "doctype"):

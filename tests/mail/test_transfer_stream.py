@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from teaminbox.mail.transfer_stream import decode_stream
+from teaminbox.mail.transfer_stream import LONGEST_LINE, decode_stream
 
 # Pieces of valid quoted-printable: text, escapes, soft and hard line breaks.
 QP_PIECES = [b"a", b"Z", b"3", b"=", b" ", b"\t", b"\r\n", b"=\r\n", b"=3D", b"=C3=A9"]
@@ -52,3 +52,20 @@ def test_a_part_without_line_ends_is_decoded_as_it_comes() -> None:
     first = next(decoded)
     assert read == [0] and first.startswith(b"AAA")
     assert len(first) + sum(len(rest) for rest in decoded) == 64 * 10_000
+
+
+@pytest.mark.parametrize("unit", [b" ", b"=", b"= "], ids=["spaces", "equal-signs", "both"])
+def test_a_part_of_bytes_that_await_a_line_end_is_not_held_whole(unit: bytes) -> None:
+    # Spaces and "=" may span a line end, so they are held back until it
+    # comes; one that never comes held the whole part (and rescanned it at
+    # every chunk: 2 MB took 3 s). No line is longer than 998 bytes.
+    read: list[int] = []
+
+    def chunks() -> Iterator[bytes]:
+        for index in range(64):
+            read.append(index)
+            yield unit * (30_000 // len(unit))
+
+    decoded = decode_stream(chunks(), "quoted-printable")
+    assert next(decoded) and read == [0]
+    assert all(len(piece) <= 30_000 + LONGEST_LINE for piece in decoded)
