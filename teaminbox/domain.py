@@ -206,10 +206,13 @@ def trash_folder(folders: Iterable[Folder]) -> Folder | None:
 
 
 def sent_folder(folders: Iterable[Folder]) -> Folder | None:
-    """Sent: the folder marked `\\Sent` (RFC 6154), else a folder named "Sent"."""
+    """Sent: the folder marked `\\Sent` (RFC 6154), else a folder named
+    "Sent", else one whose last name is "sent" in any case (`INBOX.Sent`
+    under a server's namespace prefix, as Thunderbird makes it there)."""
     listed = [f for f in folders if f.selectable]
     marked = next((f for f in listed if f.special_use == SENT), None)
-    return marked or next((f for f in listed if f.name == "Sent"), None)
+    named = next((f for f in listed if f.name == "Sent"), None)
+    return marked or named or next((f for f in listed if f.leaf.casefold() == "sent"), None)
 
 
 def outgoing_folders(folders: Iterable[Folder]) -> set[str]:
