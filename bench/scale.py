@@ -256,9 +256,9 @@ def measure_syncs(
             database.dispose()
         database = fresh
     assert database is not None
-    for count, latest in CHANGES:
-        say(f"{folder}: catch-up of {count}{' latest' if latest else ''} changes")
-        catch_up(mailbox, raw, size, (count, latest), runs, database, figures)
+    for changes in CHANGES:
+        say(f"{folder}: catch-up of {_catch_up_label(changes)} changes")
+        catch_up(mailbox, raw, size, changes, runs, database, figures)
     database.dispose()
 
 

@@ -4,7 +4,8 @@ A first sync of a big folder parses for seconds in the sync thread. Python
 runs one thread at a time: a page asked meanwhile waited for the
 interpreter at each of its many SQL and IMAP calls, and took two to three
 times as long (a fresh process's first page at 100k messages: 60-85 ms).
-Every 50 headers the sync now waits while pages are being read (`Pace`).
+Every PACE_EVERY headers (services/sync.py) the sync now waits while pages
+are being read (`Pace`).
 
 It never waits while a write is being served: the sync holds the database's
 write lock until it commits, and a write may be waiting for that lock. And
@@ -74,16 +75,16 @@ class Pace:
         self._longest = longest
         self._clock = clock
         self._began = clock()
-        self.waited = 0.0
+        self._waited = 0.0
 
     def __call__(self) -> None:
-        worked = self._clock() - self._began - self.waited
-        allowed = min(self._longest, worked - self.waited)
+        worked = self._clock() - self._began - self._waited
+        allowed = min(self._longest, worked - self._waited)
         if allowed <= 0 or not self._foreground.reading:
             return
         start = self._clock()
         self._foreground.give_way(allowed)
-        self.waited += self._clock() - start
+        self._waited += self._clock() - start
 
 
 class CountedRequests:

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 RETRY_SECONDS = 2.0
 # Seconds between GIL hand-overs in a process that syncs (see start).
 SWITCH_INTERVAL = 0.001
-# Longest a first sync waits, at each of its paces (about 1 ms of work
+# Longest a first sync waits, at each of its paces (PACE_EVERY headers
 # apart), for the pages being read to end (foreground.py): longer than a
 # page takes.
 GIVE_WAY_SECONDS = 0.05

@@ -18,7 +18,7 @@ def mail_date(value: datetime) -> str:
     once per request, a date once per day, zone and language)."""
     if "mail_calendar" not in g:
         zone = get_timezone()
-        g.mail_calendar = (str(get_locale() or "en"), zone, datetime.now(zone).date())
+        g.mail_calendar = (current_locale(), zone, datetime.now(zone).date())
     return _mail_date(value if value.tzinfo else value.replace(tzinfo=UTC), *g.mail_calendar)
 
 
@@ -41,9 +41,13 @@ def file_size(octets: int) -> str:
     return f"{octets} B"
 
 
+def current_locale() -> str:
+    return str(get_locale() or "en")
+
+
 def init_app(app: Flask) -> None:
     app.add_template_filter(mail_date)
     app.add_template_filter(full_date)
     app.add_template_filter(file_size)
-    app.add_template_global(lambda: str(get_locale() or "en"), "current_locale")
+    app.add_template_global(current_locale)
     app.add_template_global(Right, "Right")

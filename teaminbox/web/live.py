@@ -16,25 +16,22 @@ import secrets
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
-from http import HTTPStatus
 from typing import TYPE_CHECKING
 
-from babel import Locale
-from flask import Blueprint, Flask, abort, current_app, g, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from teaminbox.bus import Bus, bus_for
-from teaminbox.domain import INBOX, MessageRef, same_folder
+from teaminbox.domain import MessageRef, same_folder
 from teaminbox.events import Event, Kind
 from teaminbox.live.foreground import CountedRequests, Foreground
 from teaminbox.live.presence import Activity, PresenceBoard, presence_event
 from teaminbox.rights import Right
 from teaminbox.services import feed, folders, reading
 from teaminbox.store import events as stored_events
-from teaminbox.store.users import find_user, first_active_manager
+from teaminbox.store.users import find_user
 from teaminbox.web.access import (
-    IMAP_POOL,
     database,
     db_session,
     imap_pool,
@@ -42,10 +39,10 @@ from teaminbox.web.access import (
     require,
     rights,
 )
-from teaminbox.web.auth import SignedInUser
+from teaminbox.web.warmup import warm_up_then_watch
 
 if TYPE_CHECKING:
-    from teaminbox.live.supervisor import Supervisor
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -316,48 +313,5 @@ def _start_supervisor() -> None:
     )
     if app.extensions.setdefault(SUPERVISOR, supervisor) is supervisor:
         threading.Thread(
-            target=_warm_up_then_watch, args=(app, supervisor), name="warm-up", daemon=True
+            target=warm_up_then_watch, args=(app, supervisor), name="warm-up", daemon=True
         ).start()
-
-
-def _warm_up_then_watch(app: Flask, supervisor: Supervisor) -> None:
-    """The warm-up first: the watcher starts with a full sync, which for a
-    big mailbox fills the cache for seconds and would share the interpreter
-    with it (and with the first pages) meanwhile."""
-    _warm_up(app)
-    supervisor.start()
-
-
-def _warm_up(app: Flask) -> None:
-    """What a fresh process's first pages would each pay once, paid ahead
-    while the first user logs in, the first page first: INBOX's page served
-    once to the first manager and thrown away (the URL rules, the page's
-    queries and templates, an IMAP login), the languages' date formats, a
-    second pooled IMAP connection (the cache fill holds a third), the other
-    templates. Best effort: a failure here only leaves the cost to the
-    first pages; with the mail server away, no second connection is tried
-    (it would only wait for the server again, and the watcher after it)."""
-    try:
-        answered = _serve_inbox_unseen(app)
-        for code in app.config["LANGUAGES"]:
-            Locale.parse(code).date_formats  # noqa: B018 - loads the locale's data
-        if answered:
-            app.extensions[IMAP_POOL].warm(2)
-        for name in app.jinja_env.list_templates(extensions=["html"]):
-            app.jinja_env.get_template(name)
-    except Exception:
-        log.warning("warming up the process failed", exc_info=True)
-
-
-def _serve_inbox_unseen(app: Flask) -> bool:
-    """INBOX's page as its first request would serve it, to no one. It only
-    reads (the page's own rule: listing marks nothing seen). False when the
-    page failed (the mail server away)."""
-    with app.test_request_context():
-        path = url_for("inbox.folder", folder=INBOX)
-    with app.test_request_context(path):
-        manager = first_active_manager(db_session())
-        if manager is None:
-            return True  # nobody can log in yet: nothing said about the server
-        login_user(SignedInUser(manager))
-        return app.full_dispatch_request().status_code < HTTPStatus.INTERNAL_SERVER_ERROR

@@ -72,7 +72,7 @@ def index() -> ResponseReturnValue:
         check_minutes=why_pop.CHECK_MINUTES,
         replay_days=why_pop.REPLAY_DAYS,
         week_days=why_pop.WEEK_DAYS,
-        demonstration=may_administer() and pop3_settings(current_app.config) is not None,
+        demonstration=may_administer() and DEMONSTRATIONS in current_app.extensions,
     )
 
 

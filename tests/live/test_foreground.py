@@ -81,36 +81,41 @@ class Clock:
 
 
 class Asked(Foreground):
-    """A Foreground that notes how long each wait may last, and does not wait."""
+    """A Foreground that notes how long each wait may last and lets that
+    much time pass on `clock`, without waiting."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
         super().__init__()
+        self.clock = clock
         self.asked: list[float] = []
 
     def give_way(self, longest: float) -> None:
         self.asked.append(longest)
+        self.clock.now += longest
 
 
 def test_a_sync_waits_in_all_no_longer_than_it_has_worked() -> None:
-    foreground = Asked()
-    foreground.enter(read=True)  # a page that is never done
     clock = Clock()
+    foreground = Asked(clock)
+    foreground.enter(read=True)  # a page that is never done
     pace = Pace(foreground, longest=60, clock=clock)
     clock.now = 0.02
     pace()
     assert foreground.asked == [pytest.approx(0.02)]  # what it worked, not 60 s
-    clock.now = 0.05
-    pace.waited = 0.03  # as if it had waited 30 ms of these 50: more than it worked
+    pace()  # it has waited as long as it worked: no more
+    assert len(foreground.asked) == 1
+    clock.now += 0.01  # 10 ms more work
     pace()
-    assert len(foreground.asked) == 1  # no wait at all
+    assert foreground.asked[1:] == [pytest.approx(0.01)]
 
 
 def test_a_sync_with_nobody_reading_does_not_wait() -> None:
     clock = Clock()
-    pace = Pace(Foreground(), longest=60, clock=clock)
+    foreground = Asked(clock)
+    pace = Pace(foreground, longest=60, clock=clock)
     clock.now = 10.0
     pace()
-    assert pace.waited == 0
+    assert foreground.asked == []
 
 
 class Recorder:

@@ -364,18 +364,32 @@ def test_the_log_is_checkpointed_after_the_news_is_out(
 ) -> None:
     """The sync thread copies SQLite's log into the database file once it
     has published a sync's events, so that no catch-up pays for it first."""
-    seen: list[str] = []
-    checkpoint = Database.checkpoint
+    seen: list[str] = []  # "sync" as each sync begins, the events, "checkpoint"
+    sync, checkpoint = Supervisor._sync, Database.checkpoint
 
-    def noted(self: Database) -> None:
+    def noted_sync(self: Supervisor, folders: set[str] | None) -> None:
+        seen.append("sync")
+        sync(self, folders)
+
+    def noted_checkpoint(self: Database) -> None:
         seen.append("checkpoint")
         checkpoint(self)
 
-    monkeypatch.setattr(Database, "checkpoint", noted)
+    monkeypatch.setattr(Supervisor, "_sync", noted_sync)
+    monkeypatch.setattr(Database, "checkpoint", noted_checkpoint)
     app.extensions[BUS].add_listener(lambda event: seen.append(event.kind.value))
     marker = wait_until_heard(stream, other)
     mark(other, marker, stream)
-    assert until(lambda: "checkpoint" in seen[seen.index("flags") :], READY_WITHIN)
+
+    def the_flags_sync() -> list[str]:
+        """What the sync that published the first flags event did, in order."""
+        at = seen.index("flags")
+        begun = max(i for i in range(at) if seen[i] == "sync")
+        ended = next((i for i in range(at, len(seen)) if seen[i] == "sync"), len(seen))
+        return seen[begun:ended]
+
+    assert until(lambda: the_flags_sync()[-1] == "checkpoint", READY_WITHIN)
+    assert the_flags_sync().count("checkpoint") == 1
 
 
 def test_a_first_sync_gives_way_to_a_page_but_never_stops_for_it(
