@@ -5,7 +5,6 @@ Imports only the standard library, so that any layer may use it.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,12 +29,7 @@ def local_zone() -> timezone:
     the date's own daylight saving time, as imapclient normalises dates (its
     FixedOffset.for_system, whole minutes)."""
     west = time.altzone if time.localtime().tm_isdst and time.daylight else time.timezone
-    return _fixed_zone((-west // 60) * 60)
-
-
-@functools.lru_cache(maxsize=4)
-def _fixed_zone(east: int) -> timezone:
-    return timezone(timedelta(seconds=east))
+    return timezone(timedelta(seconds=(-west // 60) * 60))
 
 
 class Role(StrEnum):

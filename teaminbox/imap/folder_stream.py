@@ -16,10 +16,10 @@ import functools
 import imaplib
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from imapclient import IMAPClient
 from imapclient.exceptions import ProtocolError
@@ -45,6 +45,11 @@ from teaminbox.mail.headers import decode_header_value
 ITEMS = "(ENVELOPE FLAGS INTERNALDATE RFC822.SIZE)"
 # Bytes asked of the socket at a time.
 BLOCK = 256 * 1024
+# Longest text whose decoding is kept for the next message (an address
+# list, a name, a FLAGS list).
+CACHED_BYTES = 1024
+K = TypeVar("K", bound=bytes | str | None)
+T = TypeVar("T")
 
 # imaplib's own patterns (its Untagged_response, _Untagged_status, Literal
 # and Response_code), which its type stubs do not show.
@@ -135,7 +140,24 @@ def _header(match: re.Match[bytes], dates: _Dates) -> MessageHeader:
     )
 
 
-@functools.lru_cache(maxsize=256)
+def _cached_when_small(maxsize: int) -> Callable[[Callable[[K], T]], Callable[[K], T]]:
+    """An LRU cache of `maxsize` answers for inputs of up to CACHED_BYTES:
+    the process keeps it for its life, and a crafted header of megabytes
+    must not stay in it."""
+
+    def decorate(function: Callable[[K], T]) -> Callable[[K], T]:
+        cached = functools.lru_cache(maxsize)(function)
+
+        def call(text: K) -> T:
+            small = text is None or len(text) <= CACHED_BYTES
+            return cached(text) if small else function(text)
+
+        return call
+
+    return decorate
+
+
+@_cached_when_small(maxsize=256)
 def _flags(text: bytes) -> tuple[str, ...]:
     """The flags of a FLAGS list's inside: a folder has few distinct sets."""
     return flag_names([atom(flag) for flag in text.split()])
@@ -143,10 +165,10 @@ def _flags(text: bytes) -> tuple[str, ...]:
 
 # A few correspondents write most of a folder: their lists, names and
 # domains are decoded once.
-_decoded = functools.lru_cache(maxsize=4096)(decode_header_value)
+_decoded = _cached_when_small(maxsize=4096)(decode_header_value)
 
 
-@functools.lru_cache(maxsize=4096)
+@_cached_when_small(maxsize=4096)
 def _people_in(text: bytes) -> tuple[Person, ...]:
     """The people of an address list (or NIL) as it is on the wire; the
     usual list of one address read with one match."""
