@@ -261,9 +261,8 @@ def _driver_date(dialect: Dialect, zone: tzinfo) -> DateWriter:
         return _instant_in(zone)
 
     def wall_clock(date: datetime | None) -> str | None:
-        if date is not None and date.tzinfo is not None:
-            date = date.astimezone(zone).replace(tzinfo=None)
-        return date.isoformat(" ", "microseconds") if date is not None else None
+        local = _local(date)
+        return local.isoformat(" ", "microseconds") if local is not None else None
 
     return wall_clock
 
