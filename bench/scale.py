@@ -8,8 +8,10 @@ one run, for a folder of each size, with the raw-socket floor measured in
 the same run on the same server:
 
 1. cold first sync of the folder into an empty cache (`services.sync.
-   sync_folder` in this process, SQLite) — floor: `UID FETCH 1:* (ENVELOPE
-   FLAGS INTERNALDATE RFC822.SIZE)`;
+   sync_folder` in this process, SQLite, as the app's watcher runs it: a
+   pool of the default 3 connections and a helper process for the second
+   half) — floor: `UID FETCH 1:* (ENVELOPE FLAGS INTERNALDATE
+   RFC822.SIZE)`;
 2. first page over HTTP (GET /folders/F, the whole page), cold (the first
    request of a freshly started app, whose watcher is filling the cache)
    and warm — floor: the 50 envelopes of that page (and, beside it, SELECT
@@ -56,6 +58,7 @@ from teaminbox.demo.dovecot import stop_dovecot
 from teaminbox.imap.connection import open_connection
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.imap.wire import uid_ranges
+from teaminbox.services import folder_fill
 from teaminbox.services.sync import sync_folder
 from teaminbox.store import cache, migrate
 from teaminbox.store.db import Database
@@ -68,6 +71,8 @@ WARM_PAGES = 30
 # Pages asked while the watcher still fills the cache, after each cold one.
 PAGES_DURING_FILL = 5
 STREAMS = 200
+# The app's pool at the default IMAP_MAX_CONNECTIONS (4, one for the watcher).
+APP_POOL = 3
 
 
 @dataclass
@@ -96,13 +101,14 @@ def cold_sync(mailbox: Mailbox, folder: str, tmp: Path) -> tuple[float, Database
     path = tmp / f"cold-{folder}-{time.monotonic_ns()}.db"
     database = Database(f"sqlite:///{path}")
     migrate.upgrade(database)
-    pool = ConnectionPool(lambda: open_connection(mailbox.server.imap_settings), size=1)
+    settings = mailbox.server.imap_settings
+    pool = ConnectionPool(lambda: open_connection(settings), size=APP_POOL)
     try:
         with pool.borrow():
             pass  # logged in before the clock starts, as a running app is
         with database.session() as session:
             start = time.monotonic_ns()
-            sync_folder(pool, session, folder)
+            sync_folder(pool, session, folder, helper=settings)
             session.commit()
             elapsed = time.monotonic_ns() - start
     finally:
@@ -206,6 +212,7 @@ def run(
     with `only="first-page"`, (2) cold and during the fill, beside the
     floor); the kept Dovecot is stopped at the end (its mail stays)."""
     figures = Figures()
+    folder_fill.prepare()  # loads the app meanwhile, as a running app's watcher has
     mailbox = ensure_mailbox(tuple(sizes), say)
     with contextlib.ExitStack() as stack:
         stack.callback(stop_dovecot, mailbox.server)

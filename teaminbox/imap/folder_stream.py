@@ -59,8 +59,8 @@ _LITERAL = re.compile(rb".*\{(?P<size>\d+)\}$", re.ASCII)
 _RESPONSE_CODE = re.compile(rb"\[(?P<type>[A-Z-]+)( (?P<data>.*))?\]")
 
 
-def stream_folder_headers(client: IMAPClient) -> Iterator[MessageHeader]:
-    """`UID FETCH 1:* (ENVELOPE FLAGS INTERNALDATE RFC822.SIZE)` in the
+def stream_folder_headers(client: IMAPClient, uids: str = "1:*") -> Iterator[MessageHeader]:
+    """`UID FETCH <uids> (ENVELOPE FLAGS INTERNALDATE RFC822.SIZE)` in the
     selected folder: each message's header, in UID order, as it is read.
 
     Sent at the first `next()`. The answer must be read to its end before
@@ -71,7 +71,7 @@ def stream_folder_headers(client: IMAPClient) -> Iterator[MessageHeader]:
     flag change pushed meanwhile) is left to the next catch-up.
     """
     imap = client._imap
-    tag = imap._command("UID", "FETCH", "1:*", ITEMS)
+    tag = imap._command("UID", "FETCH", uids, ITEMS)
     try:
         yield from _answer(imap, tag, client.normalise_times)
     except ProtocolError as exc:
@@ -79,6 +79,13 @@ def stream_folder_headers(client: IMAPClient) -> Iterator[MessageHeader]:
         # the socket: the connection must not serve again. (ProtocolError is
         # an IMAP4.error, which the pool takes for a NO and keeps.)
         raise imap.abort(f"unreadable FETCH answer: {exc}") from exc
+
+
+def uid_at(client: IMAPClient, position: int) -> int | None:
+    """The UID of the message at sequence number `position` (from 1) of the
+    selected folder (`UID SEARCH <position>`); None past its end."""
+    found = client.search([str(position)])
+    return int(found[0]) if found else None
 
 
 def _answer(imap: Any, tag: bytes, normalise: bool) -> Iterator[MessageHeader]:

@@ -37,6 +37,7 @@ class ConnectionPool:
         self._connect = connect
         self._slots = threading.BoundedSemaphore(size)
         self._idle: list[tuple[IMAPClient, float]] = []
+        self._held = 0  # slots taken: borrowed, checked or spared
         self._lock = threading.Lock()
         self._wait_seconds = wait_seconds
         self.size = size
@@ -49,7 +50,7 @@ class ConnectionPool:
         connection or opens one. A network failure inside the block discards
         the connection and re-raises as ImapUnavailable.
         """
-        if not self._slots.acquire(timeout=self._wait_seconds):
+        if not self._take_slot(timeout=self._wait_seconds):
             raise ImapUnavailable("all IMAP connections are busy; try again in a moment")
         client: IMAPClient | None = None
         try:
@@ -71,7 +72,26 @@ class ConnectionPool:
             if client is not None:
                 with self._lock:
                     self._idle.append((client, time.monotonic()))
-            self._slots.release()
+            self._give_slot()
+
+    @contextmanager
+    def spare(self) -> Iterator[bool]:
+        """Hold one slot of the budget for a connection opened elsewhere (a
+        helper process's), if one can be spared now: True when it is held.
+        Never waits, and spares none unless another stays free for requests.
+        An idle connection is logged out if the budget needs its place."""
+        spared = self._take_slot(timeout=0)
+        if spared and not self._take_slot(timeout=0):
+            self._give_slot()
+            spared = False
+        elif spared:
+            self._give_slot()  # the second one was only a look
+            self._make_room()
+        try:
+            yield spared
+        finally:
+            if spared:
+                self._give_slot()
 
     @property
     def idle_count(self) -> int:
@@ -96,7 +116,7 @@ class ConnectionPool:
         like a borrow, so the budget holds; busy slots are skipped.
         """
         for _ in range(self.idle_count):
-            if not self._slots.acquire(blocking=False):
+            if not self._take_slot(timeout=0):
                 return
             try:
                 with self._lock:
@@ -109,13 +129,33 @@ class ConnectionPool:
                 else:
                     self._discard(client)
             finally:
-                self._slots.release()
+                self._give_slot()
 
     def close(self) -> None:
         """Log out every idle connection (borrowed ones close when returned)."""
         with self._lock:
             idle, self._idle = self._idle, []
         for client, _ in idle:
+            close_connection(client)
+
+    def _take_slot(self, timeout: float) -> bool:
+        if not self._slots.acquire(timeout=timeout):
+            return False
+        with self._lock:
+            self._held += 1
+        return True
+
+    def _give_slot(self) -> None:
+        with self._lock:
+            self._held -= 1
+        self._slots.release()
+
+    def _make_room(self) -> None:
+        """Log out idle connections until they and the slots held fit the budget."""
+        with self._lock:
+            excess = max(0, len(self._idle) + self._held - self.size)
+            closing, self._idle = self._idle[:excess], self._idle[excess:]
+        for client, _ in closing:
             close_connection(client)
 
     def _take_idle(self) -> IMAPClient | None:

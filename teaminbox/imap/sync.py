@@ -57,7 +57,8 @@ class FolderDelta:
     """Changes since a known version. When `rebuilt`, whatever the cache
     held for the folder is void and `new` is the whole folder, read off the
     connection as it is consumed (folder_stream): consume it before the
-    connection is given back. Otherwise `new` is a tuple. `flags` are the
+    connection is given back; `count` is then the number of messages it
+    holds. Otherwise `new` is a tuple. `flags` are the
     states of cached UIDs that changed since (with CONDSTORE, each with its
     MODSEQ: the cache keeps only the newer of its own and this one);
     `vanished` may name UIDs the cache never held."""
@@ -67,6 +68,7 @@ class FolderDelta:
     new: Iterable[MessageHeader] = ()
     flags: dict[int, StoredFlags] = field(default_factory=dict)
     vanished: frozenset[int] = frozenset()
+    count: int = 0
 
     @property
     def empty(self) -> bool:
@@ -92,8 +94,9 @@ def fetch_delta(
         highestmodseq=number_or_none(status.get(b"HIGHESTMODSEQ")),
     )
     if known is None or known.uidvalidity != version.uidvalidity:
-        headers = stream_folder_headers(client) if status.get(b"EXISTS") else ()
-        return FolderDelta(version, rebuilt=True, new=headers)
+        count = int(status.get(b"EXISTS", 0))
+        headers = stream_folder_headers(client) if count else ()
+        return FolderDelta(version, rebuilt=True, new=headers, count=count)
     if known == version and version.highestmodseq is not None:
         return FolderDelta(version)  # without CONDSTORE, flags may still have changed
     if version.highestmodseq is not None and known.highestmodseq is not None:

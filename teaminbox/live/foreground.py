@@ -4,7 +4,7 @@ A first sync of a big folder parses for seconds in the sync thread. Python
 runs one thread at a time: a page asked meanwhile waited for the
 interpreter at each of its many SQL and IMAP calls, and took two to three
 times as long (a fresh process's first page at 100k messages: 60-85 ms).
-Every PACE_EVERY headers (services/sync.py) the sync now waits while pages
+Every PACE_EVERY headers (services/folder_fill.py) the sync now waits while pages
 are being read (`Pace`).
 
 It never waits while a write is being served: the sync holds the database's
@@ -64,7 +64,7 @@ class Foreground:
 
 
 class Pace:
-    """One sync's `pace` (services/sync.py): give way to the pages being
+    """One sync's `pace` (services/folder_fill.py): give way to the pages being
     read, each time for at most `longest` seconds, and in all for no longer
     than the sync has worked since it began."""
 

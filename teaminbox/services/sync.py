@@ -13,21 +13,20 @@ Message-ID, is reported as moved, not as a deletion plus a new mail.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from teaminbox.domain import MessageHeader
 from teaminbox.events import Event, Kind
+from teaminbox.imap.connection import ImapSettings
 from teaminbox.imap.errors import FolderNotFound
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.imap.sync import FolderDelta, FolderVersion, fetch_delta
+from teaminbox.services import folder_fill
 from teaminbox.store import cache
 from teaminbox.store.models import FolderState
 
-# Headers cached between two calls of a first sync's `pace` (about 1 ms of work).
-PACE_EVERY = 50
 # Rows a folder cached whole must bring for the database's statistics to be
 # refreshed at once (cache.analyse); fewer do not change a plan that matters.
 ANALYSE_AFTER = 10_000
@@ -38,17 +37,20 @@ def sync_folders(
     session: Session,
     folders: Iterable[str],
     pace: Callable[[], None] = lambda: None,
+    helper: ImapSettings | None = None,
 ) -> list[Event]:
     """Sync each folder, then pair expunges with arrivals into moves.
-    `pace` is called every PACE_EVERY headers as a folder is cached whole
-    (a first sync), and may wait: the caller's way to step aside.
+    A folder cached whole (a first sync) is read with a helper process
+    logging in with `helper`, if given and worth it (folder_fill); `pace` is
+    called every few rows meanwhile, and may wait: the caller's way to step
+    aside.
 
     The caller commits, then publishes the events (never before the commit).
     """
     events: list[Event] = []
     for folder in folders:
         try:
-            events.extend(sync_folder(pool, session, folder, pace))
+            events.extend(sync_folder(pool, session, folder, pace, helper))
         except FolderNotFound:
             cache.forget_folders(session, [folder])  # deleted since it was listed
     return correlate_moves(events)
@@ -65,35 +67,25 @@ def sync_folder(
     session: Session,
     folder: str,
     pace: Callable[[], None] = lambda: None,
+    helper: ImapSettings | None = None,
 ) -> list[Event]:
-    """Apply one folder's changes to the cache; the events they make."""
+    """Apply one folder's changes to the cache; the events they make. A
+    folder cached whole makes none: the cache learns it, nothing happened
+    in it."""
     state = cache.folder_state(session, folder)
     known = FolderVersion(state.uidvalidity, state.uidnext, state.highestmodseq) if state else None
     with pool.borrow() as client:
         delta = fetch_delta(client, folder, known, _CacheOf(session, state))
         if delta.rebuilt:
-            _rebuild(session, folder, delta, pace)
+            state = _save_version(session, folder, delta.version)
+            cache.clear_folder(session, state)
+            written = folder_fill.fill_folder(pool, client, session, state, delta, pace, helper)
+            if written >= ANALYSE_AFTER:
+                cache.analyse(session)
             return []
     if delta.empty and state is not None:
         return []
     return _apply(session, _save_version(session, folder, delta.version), folder, delta)
-
-
-def _rebuild(session: Session, folder: str, delta: FolderDelta, pace: Callable[[], None]) -> None:
-    """Replace the folder's rows by `delta.new`, written as the connection
-    reads it (a whole folder never sits in memory). No events: the cache
-    learns the folder, nothing happened in it."""
-    state = _save_version(session, folder, delta.version)
-    cache.clear_folder(session, state)
-    if cache.fill_folder(session, state, _paced(delta.new, pace)) >= ANALYSE_AFTER:
-        cache.analyse(session)
-
-
-def _paced(headers: Iterable[MessageHeader], pace: Callable[[], None]) -> Iterator[MessageHeader]:
-    for count, header in enumerate(headers, 1):
-        if not count % PACE_EVERY:
-            pace()
-        yield header
 
 
 def _save_version(session: Session, folder: str, version: FolderVersion) -> FolderState:

@@ -33,8 +33,8 @@ from teaminbox.imap.pool import ConnectionPool
 from teaminbox.live import supervisor
 from teaminbox.live.foreground import Foreground
 from teaminbox.live.supervisor import Supervisor
+from teaminbox.services.folder_fill import PACE_EVERY
 from teaminbox.services.rights import set_grant
-from teaminbox.services.sync import PACE_EVERY
 from teaminbox.store import cache, watch
 from teaminbox.store.db import Database
 from teaminbox.web.access import IMAP_POOL, MAILBOX_KEY
@@ -42,6 +42,7 @@ from teaminbox.web.extensions import csrf
 from teaminbox.web.live import BUS, FOREGROUND, SUPERVISOR, message_key
 from tests.conftest import app_config, build_app, csrf_token, log_in
 from tests.event_stream import EventStreamReader
+from tests.folder_helpers import watch_helpers
 from tests.imap_helpers import (
     add_message,
     cached_flags,
@@ -420,6 +421,25 @@ def test_a_first_sync_gives_way_to_a_page_but_never_stops_for_it(
     finally:
         page.leave(read=True)
     assert len(waits) >= 4 and sum(waits) > 0  # it did give way, at each pace
+
+
+def test_the_watchers_first_sync_reads_a_big_folder_with_a_helper(
+    app: Flask, client: FlaskClient, other: IMAPClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its second half read by another process (services/folder_fill.py),
+    as the supervisor logs in for it."""
+    when = datetime.now(UTC)
+    mail = [(f"Subject: s{i}\r\n\r\nx\r\n".encode(), [], when) for i in range(4 * PACE_EVERY)]
+    append_messages(other, "Factures", mail)
+    total = other.folder_status("Factures", ["MESSAGES"])[b"MESSAGES"]
+    helpers = watch_helpers(monkeypatch, from_size=total)
+    assert log_in(client).status_code == 302  # starts the watcher
+    assert until(lambda: cached_folder(app, "Factures"), READY_WITHIN)
+    with database(app).session() as session:
+        state = cache.folder_state(session, "Factures")
+        assert state is not None
+        assert len(cache.all_uids(session, state)) == total
+    assert [(h.folder, h.received) for h in helpers] == [("Factures", total - total // 2)]
 
 
 def test_the_app_counts_the_requests_it_serves(app: Flask, client: FlaskClient) -> None:

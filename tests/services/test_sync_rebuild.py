@@ -3,6 +3,8 @@ batch written while the server still sends the rest, against the real Dovecot.""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
 from teaminbox.domain import MessageHeader
@@ -17,11 +20,13 @@ from teaminbox.imap import sync as imap_sync
 from teaminbox.imap.append import append_messages, ensure_folders
 from teaminbox.imap.connection import open_connection
 from teaminbox.imap.pool import ConnectionPool
-from teaminbox.services import sync
-from teaminbox.services.sync import PACE_EVERY, sync_folder
+from teaminbox.services import folder_fill, sync
+from teaminbox.services.folder_fill import PACE_EVERY
+from teaminbox.services.sync import sync_folder
 from teaminbox.store import cache
 from teaminbox.store.db import Database
 from teaminbox.store.models import CachedMessage
+from tests.folder_helpers import watch_helpers
 
 COUNT = 230
 BATCH = 50
@@ -126,3 +131,73 @@ def test_postgresql_knows_a_big_folder_at_once(
         )
     pool.close()
     assert estimate == COUNT
+
+
+def cached_rows(session: Session) -> list[tuple[object, ...]]:
+    """Every cached message of the folder, as the pages read it."""
+    columns = [c for c in CachedMessage.__table__.columns if c.name not in {"id", "folder_id"}]
+    return [tuple(r) for r in session.execute(select(*columns).order_by(CachedMessage.uid))]
+
+
+def test_a_helper_process_reads_a_big_folders_second_half(
+    server: DovecotServer, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both halves parsed at once, on two connections, into the very rows
+    this thread alone makes."""
+    helpers = watch_helpers(monkeypatch, from_size=COUNT)
+    pool = ConnectionPool(lambda: open_connection(server.imap_settings), size=3)
+    with database.session() as session:
+        sync_folder(pool, session, "Archive")  # no helper asked: this thread alone
+        alone = cached_rows(session)
+        cache.forget_folders(session, ["Archive"])
+        assert sync_folder(pool, session, "Archive", helper=server.imap_settings) == []
+        session.commit()
+        assert cached_rows(session) == alone
+    pool.close()
+    assert len(alone) == COUNT
+    assert [h.received for h in helpers] == [COUNT - COUNT // 2]  # UIDs 116 to 230
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["refused login", "killed midway"])
+def test_a_failed_helper_costs_time_never_rows(
+    server: DovecotServer,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    kill: bool,
+) -> None:
+    """This thread reads what the helper did not send: all of its half
+    when its login is refused, the rest when it dies after its first rows."""
+    helpers = watch_helpers(monkeypatch, from_size=COUNT, kill=kill)
+    monkeypatch.setattr(folder_fill, "BATCH", 10)
+    settings = server.imap_settings
+    helper = settings if kill else dataclasses.replace(settings, password="wrong")
+    pool = ConnectionPool(lambda: open_connection(settings), size=3)
+    with database.session() as session, caplog.at_level(logging.WARNING):
+        sync_folder(pool, session, "Archive", helper=helper)
+        session.commit()
+        uids = session.scalars(select(CachedMessage.uid).order_by(CachedMessage.uid)).all()
+    pool.close()
+    assert uids == list(range(1, COUNT + 1))  # every message, once
+    assert "a folder reader failed, this process reads the rest" in caplog.text
+    (seen,) = helpers
+    if kill:
+        assert 0 < seen.received < COUNT - COUNT // 2
+    else:
+        assert seen.received == 0
+        assert "refused the login" in caplog.text
+
+
+def test_no_helper_takes_the_budgets_last_free_connection(
+    server: DovecotServer, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With two connections, the sync holds one and the other stays for the
+    pages: the folder is read here alone."""
+    helpers = watch_helpers(monkeypatch, from_size=COUNT)
+    pool = ConnectionPool(lambda: open_connection(server.imap_settings), size=2)
+    with database.session() as session:
+        sync_folder(pool, session, "Archive", helper=server.imap_settings)
+        session.commit()
+        assert len(cached_rows(session)) == COUNT
+    pool.close()
+    assert helpers == []
