@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from teaminbox.imap.pool import ConnectionPool
 from teaminbox.services import folder_fill
 from teaminbox.store import cache
 
@@ -15,8 +16,8 @@ class SeenHelper(folder_fill._Helper):
 
     kill = False
 
-    def __init__(self, part: folder_fill._Part) -> None:
-        super().__init__(part)
+    def __init__(self, pool: ConnectionPool, part: folder_fill._Part) -> None:
+        super().__init__(pool, part)
         self.folder = part.folder
         self.received = 0
 
@@ -37,8 +38,8 @@ def watch_helpers(
     started: list[SeenHelper] = []
 
     class Seen(SeenHelper):
-        def __init__(self, part: folder_fill._Part) -> None:
-            super().__init__(part)
+        def __init__(self, pool: ConnectionPool, part: folder_fill._Part) -> None:
+            super().__init__(pool, part)
             self.kill = kill
             started.append(self)
 

@@ -69,29 +69,26 @@ class ConnectionPool:
             client = None
             raise
         finally:
-            if client is not None:
-                with self._lock:
-                    self._idle.append((client, time.monotonic()))
-            self._give_slot()
+            self._give_slot(returning=client)
 
-    @contextmanager
-    def spare(self) -> Iterator[bool]:
+    def take_spare(self) -> bool:
         """Hold one slot of the budget for a connection opened elsewhere (a
-        helper process's), if one can be spared now: True when it is held.
-        Never waits, and spares none unless another stays free for requests.
-        An idle connection is logged out if the budget needs its place."""
-        spared = self._take_slot(timeout=0)
-        if spared and not self._take_slot(timeout=0):
+        helper process's) if one can be spared now, until give_back_spare:
+        True when it is held. Never waits, and spares none unless another
+        stays free for requests. An idle connection is logged out if the
+        budget needs its place."""
+        if not self._take_slot(timeout=0):
+            return False
+        if not self._take_slot(timeout=0):
             self._give_slot()
-            spared = False
-        elif spared:
-            self._give_slot()  # the second one was only a look
-            self._make_room()
-        try:
-            yield spared
-        finally:
-            if spared:
-                self._give_slot()
+            return False
+        self._give_slot()  # the second one was only a look
+        self._make_room()
+        return True
+
+    def give_back_spare(self) -> None:
+        """The end of a take_spare that answered True."""
+        self._give_slot()
 
     @property
     def idle_count(self) -> int:
@@ -145,8 +142,12 @@ class ConnectionPool:
             self._held += 1
         return True
 
-    def _give_slot(self) -> None:
+    def _give_slot(self, returning: IMAPClient | None = None) -> None:
+        """Free a slot, keeping `returning` idle: both at once, so that
+        _make_room never counts a returning connection twice."""
         with self._lock:
+            if returning is not None:
+                self._idle.append((returning, time.monotonic()))
             self._held -= 1
         self._slots.release()
 

@@ -2,12 +2,13 @@
 
 Reading 100k headers costs this process about three times what the server
 takes to send them, all of it on one core. When the folder is big and the
-connection budget can spare a connection, a helper process reads the
-folder's second half on a connection of its own and makes its cache rows,
-while this thread reads the first half and writes both: the parsing takes
-both cores. A helper that fails (its login refused, the server gone, the
-process killed) costs time, never rows: this thread then reads whatever
-the helper had not sent.
+connection budget can spare a connection (one more staying free for the
+pages), a helper process reads the folder's second half on a connection
+of its own and makes its cache rows, while this thread reads the first
+half and writes both: the parsing takes both cores. A helper that fails
+(its login refused, the server gone, the process killed) costs time,
+never rows: this thread then reads whatever the helper had not sent; one
+that cannot be started leaves the whole folder to this thread.
 
 Helpers are forked by multiprocessing's fork server, which has this module
 loaded (about a second, once, in a process of its own: `prepare` starts it
@@ -20,6 +21,7 @@ import contextlib
 import logging
 import multiprocessing
 import multiprocessing.forkserver
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -40,16 +42,20 @@ from teaminbox.store.models import FolderState
 
 log = logging.getLogger(__name__)
 
-# Messages a folder must hold for a helper to be worth its start (~20 ms):
-# 5,000 headers take this thread ~0.15 s.
-HELPER_FROM = 5_000
+# Messages a folder must hold for a helper to be worth a connection and its
+# start (~40 ms: fork, login, SELECT). Measured: 100k, 3.4x the server's
+# own fetch alone, 2.8x with a helper; 10k, no clear gain (BENCHMARKS.md).
+HELPER_FROM = 20_000
 # Rows a helper sends at a time (~35 KB pickled, within a pipe's buffer),
 # and rows this thread reads of its own half between two looks at the pipe.
 BATCH = 200
 # Headers written between two calls of `pace` (about 1 ms of work).
 PACE_EVERY = 50
+# Longest wait for a helper that sent everything to log out and end.
+STOP_SECONDS = 1.0
 
 _CONTEXT = multiprocessing.get_context("forkserver")
+_CONTEXT.set_forkserver_preload([__name__])  # prepare adds the main module
 # A helper runs a `-m` main module again although the fork server loaded it
 # (prepare): runpy's warning about that says nothing here.
 warnings.filterwarnings(
@@ -69,7 +75,10 @@ def prepare() -> None:
     if main and not main.endswith("__main__"):
         preload.append(main)
     _CONTEXT.set_forkserver_preload(preload)
-    multiprocessing.forkserver.ensure_running()
+    try:
+        multiprocessing.forkserver.ensure_running()
+    except OSError as exc:  # no temporary folder, no process left: no helpers
+        log.warning("cannot start the folder readers' fork server: %s", exc)
 
 
 def fill_folder(
@@ -92,31 +101,36 @@ def fill_folder(
     def read(uids: str) -> Iterator[cache.Row]:
         return map(as_row, stream_folder_headers(client, uids))
 
-    if helper is None or delta.count < HELPER_FROM:
-        return cache.fill_rows(session, _paced(map(as_row, delta.new), pace))
     last = str(delta.version.uidnext - 1) if delta.version.uidnext else "*"
-    with pool.spare() as spared:
-        middle = uid_at(client, delta.count // 2 + 1) if spared else None
-        if middle is None:
-            return cache.fill_rows(session, _paced(map(as_row, delta.new), pace))
-        uids = f"{middle}:{last}"
-        part = _Part(helper, state.name, state.uidvalidity, state.id, uids, dialect, BATCH)
-        with _Helper(part) as other:
-            rows = _beside(read(f"1:{middle - 1}"), other, read)
-            return cache.fill_rows(session, _paced(rows, pace))
+    other = None
+    if helper is not None and delta.count >= HELPER_FROM:
+        middle = uid_at(client, delta.count // 2 + 1)
+        if middle is not None:
+            uids = (middle, last)
+            part = _Part(helper, state.name, state.uidvalidity, state.id, uids, dialect, BATCH)
+            other = _Helper.start(pool, part)
+    if other is None:
+        return cache.fill_rows(session, _paced(map(as_row, delta.new), pace))
+    with other:
+        own = read(f"1:{other.first - 1}")
+        rows = _beside(own, other, lambda first: read(f"{first}:{last}"))
+        return cache.fill_rows(session, _paced(rows, pace))
 
 
 def _beside(
-    own: Iterator[cache.Row], other: _Helper, read: Callable[[str], Iterator[cache.Row]]
+    own: Iterator[cache.Row], other: _Helper, read_from: Callable[[int], Iterator[cache.Row]]
 ) -> Iterator[cache.Row]:
     """This thread's rows with the helper's, taken as they come; then what
-    a failed helper did not send, read here."""
+    a failed helper did not send, read here from the first UID it did not
+    send (`read_from`; IMAP may answer a reversed range with the last UID,
+    sent already: only the UIDs from there are kept)."""
     while batch := list(islice(own, BATCH)):
         yield from batch
         yield from other.ready()
     yield from other.rest()
-    if other.unread is not None:
-        yield from read(other.unread)
+    if other.resume_at is not None:
+        first = other.resume_at
+        yield from (row for row in read_from(first) if cache.row_uid(row) >= first)
 
 
 class _Helper:
@@ -124,28 +138,49 @@ class _Helper:
     as lists of rows; an empty list ends them, a text says why the helper
     gave up."""
 
-    def __init__(self, part: _Part) -> None:
+    def __init__(self, pool: ConnectionPool, part: _Part) -> None:
+        self._pool = pool
         receiving, sending = _CONTEXT.Pipe(duplex=False)
         self._pipe = receiving
         self._timeout = part.settings.timeout
-        self._uids = part.uids
-        self._next: int | None = None  # the UID after the last row received
+        self.first = part.uids[0]
+        self._next = self.first  # the first UID not received yet
         self._done = False
-        self.unread: str | None = None  # after a failure: the UIDs it did not send
+        self.resume_at: int | None = None  # after a failure: the first UID it did not send
         self._process = _CONTEXT.Process(
             target=_read_rows, args=(part, sending), name="folder-reader", daemon=True
         )
-        self._process.start()
-        sending.close()
+        try:
+            self._process.start()
+        finally:
+            sending.close()
+
+    @classmethod
+    def start(cls, pool: ConnectionPool, part: _Part) -> _Helper | None:
+        """A helper at work on a connection `pool` spares (until __exit__),
+        or None: no connection to spare, or no process could be started
+        (the fork server could not run, the system refused a process)."""
+        if not pool.take_spare():
+            return None
+        try:
+            return cls(pool, part)
+        except (OSError, EOFError) as exc:
+            pool.give_back_spare()
+            log.warning("cannot start a folder reader, this process reads alone: %s", exc)
+            return None
 
     def __enter__(self) -> _Helper:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._pipe.close()
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join(self._timeout)
+        try:
+            self._pipe.close()
+            self._process.join(STOP_SECONDS)  # a helper done is logging out
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(self._timeout)
+        finally:
+            self._pool.give_back_spare()
 
     def ready(self) -> Iterator[cache.Row]:
         """The rows already sent, without waiting."""
@@ -178,8 +213,7 @@ class _Helper:
     def _give_up(self, reason: str) -> None:
         log.warning("a folder reader failed, this process reads the rest: %s", reason)
         self._done = True
-        first, _, last = self._uids.partition(":")
-        self.unread = f"{self._next or first}:{last}"
+        self.resume_at = self._next
 
 
 @dataclass(frozen=True)
@@ -190,7 +224,7 @@ class _Part:
     folder: str
     uidvalidity: int  # the folder being cached: no other of the same name
     folder_id: int
-    uids: str
+    uids: tuple[int, str]  # the first UID, and the last or "*"
     dialect: str
     batch: int  # rows per send
 
@@ -198,7 +232,9 @@ class _Part:
 def _read_rows(part: _Part, pipe: Connection) -> None:
     """The helper process: log in, check that the folder is still the one
     being cached, send its rows. Any failure is sent as a sentence, for the
-    parent to log."""
+    parent to log; an interrupt (Ctrl-C in a terminal reaches every process)
+    is the parent's to handle."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         client = open_connection(part.settings)
         try:
@@ -207,7 +243,8 @@ def _read_rows(part: _Part, pipe: Connection) -> None:
                 pipe.send("the folder changed UIDVALIDITY")
                 return
             as_row = cache.row_maker(part.dialect, part.folder_id)
-            rows = map(as_row, stream_folder_headers(client, part.uids))
+            first, last = part.uids
+            rows = map(as_row, stream_folder_headers(client, f"{first}:{last}"))
             while batch := list(islice(rows, part.batch)):
                 pipe.send(batch)
             pipe.send([])

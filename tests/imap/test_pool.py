@@ -146,10 +146,11 @@ def test_real_server_pool_opens_at_most_its_budget(dovecot: DovecotServer) -> No
 
 def test_a_spared_slot_counts_against_the_budget() -> None:
     pool, opened = fake_pool(3, wait_seconds=0.05)
-    with pool.borrow(), pool.spare() as spared:
-        assert spared
+    with pool.borrow():
+        assert pool.take_spare()
         with pool.borrow(), pytest.raises(ImapUnavailable), pool.borrow():
             pass  # the sync's, the helper's and a page's: none left
+        pool.give_back_spare()
     with pool.borrow(), pool.borrow(), pool.borrow():
         pass  # all three back
     assert len(opened) == 3
@@ -157,8 +158,8 @@ def test_a_spared_slot_counts_against_the_budget() -> None:
 
 def test_the_last_free_slot_is_never_spared() -> None:
     pool, _ = fake_pool(2)
-    with pool.borrow(), pool.spare() as spared:
-        assert not spared
+    with pool.borrow():
+        assert not pool.take_spare()
         with pool.borrow():
             pass  # still there for a page
 
@@ -166,8 +167,9 @@ def test_the_last_free_slot_is_never_spared() -> None:
 def test_sparing_logs_out_an_idle_connection_the_budget_needs() -> None:
     pool, opened = fake_pool(3)
     pool.warm(3)
-    with pool.borrow(), pool.spare() as spared:
-        assert spared
+    with pool.borrow():
+        assert pool.take_spare()
         # One borrowed, one spared: one of the two idle ones had to go.
         assert pool.idle_count == 1
         assert sum(c.closed for c in opened) == 1
+        pool.give_back_spare()

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing.process
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from imapclient import IMAPClient
@@ -18,7 +20,7 @@ from teaminbox.demo.dovecot import DovecotServer, start_dovecot, stop_dovecot
 from teaminbox.domain import MessageHeader
 from teaminbox.imap import sync as imap_sync
 from teaminbox.imap.append import append_messages, ensure_folders
-from teaminbox.imap.connection import open_connection
+from teaminbox.imap.connection import ImapSettings, open_connection
 from teaminbox.imap.pool import ConnectionPool
 from teaminbox.services import folder_fill, sync
 from teaminbox.services.folder_fill import PACE_EVERY
@@ -158,34 +160,105 @@ def test_a_helper_process_reads_a_big_folders_second_half(
     assert [h.received for h in helpers] == [COUNT - COUNT // 2]  # UIDs 116 to 230
 
 
-@pytest.mark.parametrize("kill", [False, True], ids=["refused login", "killed midway"])
-def test_a_failed_helper_costs_time_never_rows(
+def cached_uids_after_helping(
+    server: DovecotServer, database: Database, helper: ImapSettings
+) -> list[int]:
+    """A first sync of Archive with a helper logging in with `helper`."""
+    pool = ConnectionPool(lambda: open_connection(server.imap_settings), size=3)
+    with database.session() as session:
+        sync_folder(pool, session, "Archive", helper=helper)
+        session.commit()
+        uids = session.scalars(select(CachedMessage.uid).order_by(CachedMessage.uid)).all()
+    with pool.borrow(), pool.borrow(), pool.borrow():
+        pass  # the helper's connection is back in the budget
+    pool.close()
+    return list(uids)
+
+
+def test_a_helper_refused_its_login_costs_time_never_rows(
     server: DovecotServer,
     database: Database,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-    kill: bool,
 ) -> None:
-    """This thread reads what the helper did not send: all of its half
-    when its login is refused, the rest when it dies after its first rows."""
-    helpers = watch_helpers(monkeypatch, from_size=COUNT, kill=kill)
-    monkeypatch.setattr(folder_fill, "BATCH", 10)
-    settings = server.imap_settings
-    helper = settings if kill else dataclasses.replace(settings, password="wrong")
-    pool = ConnectionPool(lambda: open_connection(settings), size=3)
-    with database.session() as session, caplog.at_level(logging.WARNING):
-        sync_folder(pool, session, "Archive", helper=helper)
-        session.commit()
-        uids = session.scalars(select(CachedMessage.uid).order_by(CachedMessage.uid)).all()
-    pool.close()
+    helpers = watch_helpers(monkeypatch, from_size=COUNT)
+    wrong = dataclasses.replace(server.imap_settings, password="wrong")
+    with caplog.at_level(logging.WARNING):
+        uids = cached_uids_after_helping(server, database, wrong)
     assert uids == list(range(1, COUNT + 1))  # every message, once
     assert "a folder reader failed, this process reads the rest" in caplog.text
+    assert "refused the login" in caplog.text
+    assert [h.received for h in helpers] == [0]
+
+
+def test_a_helper_killed_midway_costs_time_never_rows(
+    server: DovecotServer,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Killed once its first rows are in: its half is more than a pipe holds
+    (64 KB), so it cannot have sent the rest; what it sent is kept, this
+    thread reads from the first UID it did not send."""
+    client = IMAPClient(server.host, port=server.imap_port, ssl=False, timeout=10)
+    client.login(server.user, server.password)
+    when = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    more = [(b"From: b@example.com\r\nSubject: more\r\n\r\nx\r\n", [], when)] * 2000
+    append_messages(client, "Archive", more)
+    client.logout()
+    total = COUNT + len(more)
+    helpers = watch_helpers(monkeypatch, from_size=total, kill=True)
+    monkeypatch.setattr(folder_fill, "BATCH", 10)
+    with caplog.at_level(logging.WARNING):
+        uids = cached_uids_after_helping(server, database, server.imap_settings)
+    assert uids == list(range(1, total + 1))  # every message, once
+    assert "a folder reader failed, this process reads the rest" in caplog.text
     (seen,) = helpers
-    if kill:
-        assert 0 < seen.received < COUNT - COUNT // 2
-    else:
-        assert seen.received == 0
-        assert "refused the login" in caplog.text
+    assert 0 < seen.received < total - total // 2
+
+
+def test_a_helper_that_cannot_start_leaves_the_folder_to_this_thread(
+    server: DovecotServer,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(folder_fill, "HELPER_FROM", COUNT)
+
+    def refused(_process: object) -> None:
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "start", refused)
+    with caplog.at_level(logging.WARNING):
+        uids = cached_uids_after_helping(server, database, server.imap_settings)
+    assert uids == list(range(1, COUNT + 1))
+    assert "cannot start a folder reader, this process reads alone" in caplog.text
+
+
+class FailedHelper:
+    """A helper that sent every row up to UID 9, then failed."""
+
+    resume_at = 10
+
+    def ready(self) -> Iterator[object]:
+        return iter(())
+
+    def rest(self) -> Iterator[object]:
+        return iter(())
+
+
+def test_a_reversed_range_read_after_a_failed_helper_adds_nothing_it_sent() -> None:
+    """`10:9` is `9:10` to IMAP: UID 9, sent already, is not written twice."""
+    own = iter([(1, 1), (1, 2)])
+    read: list[int] = []
+
+    def read_from(first: int) -> Iterator[cache.Row]:
+        read.append(first)
+        return iter([(1, 9)])  # what `10:9` would fetch
+
+    helper: Any = FailedHelper()
+    assert list(folder_fill._beside(own, helper, read_from)) == [(1, 1), (1, 2)]
+    assert read == [10]
 
 
 def test_no_helper_takes_the_budgets_last_free_connection(
