@@ -212,7 +212,7 @@ def run(
     with `only="first-page"`, (2) cold and during the fill, beside the
     floor); the kept Dovecot is stopped at the end (its mail stays)."""
     figures = Figures()
-    folder_fill.prepare()  # loads the app meanwhile, as a running app's watcher has
+    folder_fill.prepare()  # as in a process that cached a big folder before (a first waits ~1 s)
     mailbox = ensure_mailbox(tuple(sizes), say)
     with contextlib.ExitStack() as stack:
         stack.callback(stop_dovecot, mailbox.server)

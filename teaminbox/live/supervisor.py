@@ -25,7 +25,7 @@ from teaminbox.live.cache_trust import CacheTrust
 from teaminbox.live.foreground import Foreground, Pace
 from teaminbox.live.leader import Lease
 from teaminbox.live.watcher import Watcher
-from teaminbox.services import feed, folder_fill, history, pop_detector, reading
+from teaminbox.services import feed, history, pop_detector, reading
 from teaminbox.services.sync import forget_unlisted, sync_folders
 from teaminbox.store.db import Database
 
@@ -121,7 +121,6 @@ class Supervisor:
     def _start_watching(self) -> None:
         log.info("this process watches the mailbox")
         self._trust.lose()  # whatever a watcher before this one said
-        folder_fill.prepare()  # its first sync may cache big folders whole
         self._watcher = Watcher(
             self._settings,
             on_change=self._on_change,

@@ -10,9 +10,12 @@ half and writes both: the parsing takes both cores. A helper that fails
 never rows: this thread then reads whatever the helper had not sent; one
 that cannot be started leaves the whole folder to this thread.
 
-Helpers are forked by multiprocessing's fork server, which has this module
-loaded (about a second, once, in a process of its own: `prepare` starts it
-early): forking the app's own process, with its threads, would be unsafe.
+Helpers are forked by multiprocessing's fork server, a process of its own
+(62 MB) with this module loaded: forking the app's own process, with its
+threads, would be unsafe. It is started with the first helper a process
+needs, which waits the second it takes to load the app; a process that
+never caches a big folder whole (a restart with its cache kept) never
+starts it.
 """
 
 from __future__ import annotations
@@ -64,8 +67,8 @@ warnings.filterwarnings(
 
 
 def prepare() -> None:
-    """Start the fork server now, so that the first big folder does not
-    wait for it to load the app. multiprocessing runs the program's main
+    """Start the fork server, if it is not running (it then loads the app
+    while the caller goes on). multiprocessing runs the program's main
     module again in each process it starts: a console script costs what it
     imports beyond the app (`flask`: nothing, `gunicorn`: ~30 ms); a module
     run with `-m` is loaded here, so that only its own lines run again (a
@@ -108,6 +111,7 @@ def fill_folder(
         if middle is not None:
             uids = (middle, last)
             part = _Part(helper, state.name, state.uidvalidity, state.id, uids, dialect, BATCH)
+            prepare()
             other = _Helper.start(pool, part)
     if other is None:
         return cache.fill_rows(session, _paced(map(as_row, delta.new), pace))
