@@ -111,7 +111,6 @@ def fill_folder(
         if middle is not None:
             uids = (middle, last)
             part = _Part(helper, state.name, state.uidvalidity, state.id, uids, dialect, BATCH)
-            prepare()
             other = _Helper.start(pool, part)
     if other is None:
         return cache.fill_rows(session, _paced(map(as_row, delta.new), pace))
@@ -167,6 +166,7 @@ class _Helper:
         if not pool.take_spare():
             return None
         try:
+            prepare()
             return cls(pool, part)
         except (OSError, EOFError) as exc:
             pool.give_back_spare()

@@ -29,6 +29,7 @@ from teaminbox.store import cache
 from teaminbox.store.db import Database
 from teaminbox.store.models import CachedMessage
 from tests.folder_helpers import watch_helpers
+from tests.smtp_server import free_port
 
 COUNT = 230
 BATCH = 50
@@ -175,19 +176,21 @@ def cached_uids_after_helping(
     return list(uids)
 
 
-def test_a_helper_refused_its_login_costs_time_never_rows(
+def test_a_helper_that_cannot_reach_the_server_costs_time_never_rows(
     server: DovecotServer,
     database: Database,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     helpers = watch_helpers(monkeypatch, from_size=COUNT)
-    wrong = dataclasses.replace(server.imap_settings, password="wrong")
+    # Nothing listens there (a refused login would do too, after Dovecot's
+    # two-second delay for failed logins).
+    nowhere = dataclasses.replace(server.imap_settings, port=free_port())
     with caplog.at_level(logging.WARNING):
-        uids = cached_uids_after_helping(server, database, wrong)
+        uids = cached_uids_after_helping(server, database, nowhere)
     assert uids == list(range(1, COUNT + 1))  # every message, once
     assert "a folder reader failed, this process reads the rest" in caplog.text
-    assert "refused the login" in caplog.text
+    assert "cannot reach the IMAP server" in caplog.text
     assert [h.received for h in helpers] == [0]
 
 
@@ -197,13 +200,14 @@ def test_a_helper_killed_midway_costs_time_never_rows(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Killed once its first rows are in: its half is more than a pipe holds
-    (64 KB), so it cannot have sent the rest; what it sent is kept, this
+    """Killed once its first rows are in: its half (~250 KB of rows) is more
+    than a pipe holds (64 KB), so it cannot have sent the rest; what it sent is kept, this
     thread reads from the first UID it did not send."""
     client = IMAPClient(server.host, port=server.imap_port, ssl=False, timeout=10)
     client.login(server.user, server.password)
     when = datetime(2026, 12, 1, 9, tzinfo=UTC)
-    more = [(b"From: b@example.com\r\nSubject: more\r\n\r\nx\r\n", [], when)] * 2000
+    subject = b"more " + b"x" * 600  # ~0.6 KB a row: 300 rows outgrow the pipe
+    more = [(b"From: b@example.com\r\nSubject: " + subject + b"\r\n\r\nx\r\n", [], when)] * 600
     append_messages(client, "Archive", more)
     client.logout()
     total = COUNT + len(more)
@@ -265,8 +269,11 @@ def test_no_helper_takes_the_budgets_last_free_connection(
     server: DovecotServer, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With two connections, the sync holds one and the other stays for the
-    pages: the folder is read here alone."""
+    pages: the folder is read here alone, and no fork server is started
+    for a helper that cannot be."""
     helpers = watch_helpers(monkeypatch, from_size=COUNT)
+    prepared: list[None] = []
+    monkeypatch.setattr(folder_fill, "prepare", lambda: prepared.append(None))
     pool = ConnectionPool(lambda: open_connection(server.imap_settings), size=2)
     with database.session() as session:
         sync_folder(pool, session, "Archive", helper=server.imap_settings)
@@ -274,3 +281,4 @@ def test_no_helper_takes_the_budgets_last_free_connection(
         assert len(cached_rows(session)) == COUNT
     pool.close()
     assert helpers == []
+    assert prepared == []
