@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from multiprocessing.connection import Connection
+from typing import TypeVar
 
 from imapclient import IMAPClient
 from sqlalchemy.orm import Session
@@ -44,6 +45,7 @@ from teaminbox.store import cache
 from teaminbox.store.models import FolderState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Messages a folder must hold for a helper to be worth a connection and its
 # start (~40 ms: fork, login, SELECT). Measured: 100k, 3.4x the server's
@@ -113,7 +115,7 @@ def fill_folder(
             part = _Part(helper, state.name, state.uidvalidity, state.id, uids, dialect, BATCH)
             other = _Helper.start(pool, part)
     if other is None:
-        return cache.fill_rows(session, _paced(map(as_row, delta.new), pace))
+        return cache.fill_folder(session, state, _paced(delta.new, pace))
     with other:
         own = read(f"1:{other.first - 1}")
         rows = _beside(own, other, lambda first: read(f"{first}:{last}"))
@@ -259,8 +261,8 @@ def _read_rows(part: _Part, pipe: Connection) -> None:
             pipe.send(f"{type(exc).__name__}: {exc}")
 
 
-def _paced(rows: Iterable[cache.Row], pace: Callable[[], None]) -> Iterator[cache.Row]:
-    for count, row in enumerate(rows, 1):
+def _paced(items: Iterable[T], pace: Callable[[], None]) -> Iterator[T]:
+    for count, item in enumerate(items, 1):
         if not count % PACE_EVERY:
             pace()
-        yield row
+        yield item
